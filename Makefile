@@ -1,0 +1,45 @@
+# Perimeter: `make run` and `make test` are all a new user needs (see README.md).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps configure build run test unit e2e lint format bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/perimeter serve
+
+# Every test: formatting, unit, conformance, fuzz-corpus regression, integration and end-to-end,
+# all registered with CTest so one runner reports them.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+lint: configure
+	@git ls-files 'src/*.cc' | xargs clang-tidy -p $(BUILD) --quiet
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i --style=file
+
+bench: build
+	@PERIMETER_BENCH_DEPS=1 scripts/install-deps.sh
+	bash bench/run.sh
+
+# Real libFuzzer binaries (clang); each runs for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPERIMETER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@for f in build-fuzz/fuzz/*_fuzz; do echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) fuzz/corpus/$$(basename $$f _fuzz) || exit 1; done
+
+clean:
+	rm -rf $(BUILD) build-fuzz

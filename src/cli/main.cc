@@ -1,0 +1,136 @@
+// perimeter: the gateway binary and its administrative CLI.
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/gateway.h"
+#include "config/config.h"
+#include "http/server.h"
+
+namespace {
+
+using perimeter::Result;
+using perimeter::Status;
+namespace config = perimeter::config;
+
+constexpr const char* kVersion = "0.1.0";
+
+Result<config::Config> Load(const std::string& path) {
+  if (path.empty()) return config::DefaultConfig();
+  return config::LoadConfigFile(path);
+}
+
+Status EnsureStateDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return perimeter::Unavailable("cannot create state directory '" + dir + "': " + ec.message() +
+                                  "; set server.state_dir to a writable path");
+  }
+  ::chmod(dir.c_str(), 0700);  // state is the tenant data of later issues: owner only
+  return Status::Ok();
+}
+
+int Serve(const std::string& config_path) {
+  auto cfg = Load(config_path);
+  if (!cfg.ok()) {
+    std::cerr << "perimeter: " << cfg.status().message() << "\n";
+    return 2;
+  }
+  if (Status s = EnsureStateDir(cfg->server.state_dir); !s.ok()) {
+    std::cerr << "perimeter: " << s.message() << "\n";
+    return 2;
+  }
+  auto gw = perimeter::api::BuildGateway(*cfg, perimeter::identity::ProcessEnvReader());
+  if (!gw.ok()) {
+    std::cerr << "perimeter: " << gw.status().message() << "\n";
+    return 2;
+  }
+  // SIGPIPE would kill the process on a write to a closed socket; errors are handled instead.
+  std::signal(SIGPIPE, SIG_IGN);
+  perimeter::http::Server server(*cfg, gw->chain);
+  auto bound = server.Start();
+  if (!bound.ok()) {
+    std::cerr << "perimeter: " << bound.status().message() << "\n";
+    return 2;
+  }
+  for (const auto& b : *bound) {
+    std::cout << "perimeter: listening on " << b.url << " (listener \"" << b.name << "\")\n";
+  }
+  std::cout << "perimeter: config " << cfg->source << ", state in " << cfg->server.state_dir << "\n";
+  if (!bound->empty() && bound->front().url.rfind("http", 0) == 0) {
+    std::cout << "perimeter: try it:\n  curl -s " << bound->front().url
+              << "/v1/chat/completions -H 'Content-Type: application/json' "
+                 "-d '{\"model\":\"perimeter.echo-v1\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n";
+  }
+  std::cout.flush();
+
+  // Signals are taken on a dedicated context so a busy worker cannot delay the drain.
+  boost::asio::io_context sig_ctx;
+  boost::asio::signal_set signals(sig_ctx, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    std::cerr << "perimeter: received " << (signo == SIGTERM ? "SIGTERM" : "SIGINT")
+              << ", draining in-flight requests\n";
+    server.Drain();
+  });
+  std::thread sig_thread([&] { sig_ctx.run(); });
+  server.Run();
+  sig_ctx.stop();
+  sig_thread.join();
+  std::cerr << "perimeter: stopped\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Perimeter: a security perimeter for LLM workloads"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+
+  std::string serve_config;
+  auto* serve = app.add_subcommand("serve", "Run the gateway (embedded defaults without --config)");
+  serve->add_option("--config", serve_config, "YAML config file")->check(CLI::ExistingFile);
+
+  auto* cfg_cmd = app.add_subcommand("config", "Work with configuration files");
+  cfg_cmd->require_subcommand(1);
+  std::string check_file;
+  auto* check = cfg_cmd->add_subcommand("check", "Validate a config file; errors name file, line and field");
+  check->add_option("FILE", check_file, "YAML config file")->required();
+  auto* example = cfg_cmd->add_subcommand("defaults", "Print the embedded default config");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) return Serve(serve_config);
+  if (check->parsed()) {
+    auto c = config::LoadConfigFile(check_file);
+    if (!c.ok()) {
+      std::cerr << c.status().message() << "\n";
+      return 1;
+    }
+    // Building the gateway also checks what the parser cannot: URLs, CA files, credentials.
+    auto gw = perimeter::api::BuildGateway(*c, perimeter::identity::ProcessEnvReader());
+    if (!gw.ok()) {
+      std::cerr << check_file << ": " << gw.status().message() << "\n";
+      return 1;
+    }
+    std::cout << check_file << ": OK (" << c->listeners.size() << " listener(s), " << c->upstreams.size()
+              << " upstream(s), " << c->routes.size() << " route(s))\n";
+    return 0;
+  }
+  if (example->parsed()) {
+    std::cout << config::DefaultConfigYaml();
+    return 0;
+  }
+  return 1;
+}

@@ -1,0 +1,102 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace perimeter::config {
+namespace {
+
+TEST(ConfigTest, EmbeddedDefaultsParseToLoopbackBuiltin) {
+  Config c = DefaultConfig();
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].address, "127.0.0.1");
+  EXPECT_EQ(c.listeners[0].port, 8080);
+  EXPECT_EQ(c.server.state_dir, "./var");
+  ASSERT_EQ(c.upstreams.size(), 1u);
+  EXPECT_EQ(c.upstreams[0].type, UpstreamType::kBuiltin);
+  EXPECT_EQ(c.limits.max_body_bytes, 25u * 1024 * 1024);
+}
+
+TEST(ConfigTest, ParsesFullConfig) {
+  auto c = ParseConfig(R"(
+server: {state_dir: /tmp/p, drain_timeout: 3s, threads: 2}
+listeners:
+  - name: tls
+    address: 10.0.3.7
+    port: 0
+    tls: {certificate: c.pem, private_key: k.pem, client_ca: ca.pem}
+    allowed_cidrs: [10.0.0.0/8, "fd00::/8"]
+  - name: sock
+    unix_socket: /run/p.sock
+upstreams:
+  - {name: local, type: openai, base_url: "http://127.0.0.1:9/v1", api_key_env: K,
+     timeouts: {connect: 100ms, first_byte: 1s, total: 5s}, max_retries: 2}
+  - {name: aws, type: bedrock, region: eu-west-1}
+routes:
+  - {model: a.b, upstream: local, upstream_model: c.d}
+  - {model_pattern: "anthropic.*", upstream: aws}
+limits: {max_body_bytes: 1MB, idle_timeout: 5s}
+logging: {access_log: off}
+)", "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.drain_timeout.count(), 3000);
+  EXPECT_EQ(c->listeners[0].port, 0);
+  ASSERT_TRUE(c->listeners[0].tls.has_value());
+  EXPECT_EQ(c->listeners[0].tls->client_ca, "ca.pem");
+  EXPECT_EQ(c->listeners[0].allowed_cidrs.size(), 2u);
+  EXPECT_EQ(c->listeners[1].unix_socket, "/run/p.sock");
+  EXPECT_EQ(c->upstreams[0].timeouts.connect.count(), 100);
+  EXPECT_EQ(c->upstreams[0].max_retries, 2);
+  EXPECT_EQ(c->upstreams[1].region, "eu-west-1");
+  EXPECT_EQ(c->routes[0].upstream_model, "c.d");
+  EXPECT_EQ(c->limits.max_body_bytes, 1000000u);
+  EXPECT_EQ(c->logging.access_log, "off");
+}
+
+// Each bad input must produce an error naming file, line and field.
+struct BadCase {
+  const char* yaml;
+  const char* expect;  // substring of the message
+};
+
+class ConfigErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigErrorTest, NamesFileLineAndField) {
+  auto c = ParseConfig(GetParam().yaml, "bad.yaml");
+  ASSERT_FALSE(c.ok()) << GetParam().yaml;
+  EXPECT_NE(c.status().message().find("bad.yaml"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find(GetParam().expect), std::string::npos) << c.status().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigErrorTest,
+    ::testing::Values(
+        BadCase{"listners: []\n", "bad.yaml:1:1: listners: unknown field 'listners'"},
+        BadCase{"listeners:\n  - port: http\n", "bad.yaml:2:11: listeners[0].port: expected a whole number 0-65535, got 'http'"},
+        BadCase{"listeners:\n  - port: 70000\n", "listeners[0].port"},
+        BadCase{"listeners:\n  - address: example.com\n", "listeners[0].address: expected an IP address"},
+        BadCase{"listeners:\n  - allowed_cidrs: [10.1.2.3/8]\n", "listeners[0].allowed_cidrs[0]: '10.1.2.3/8' has host bits"},
+        BadCase{"listeners:\n  - tls: {certificate: c.pem}\n", "listeners[0].tls: needs both"},
+        BadCase{"listeners:\n  - {unix_socket: /x, port: 1}\n", "either unix_socket or address/port"},
+        BadCase{"listeners: [{name: a}, {name: a}]\n", "duplicate listener name 'a'"},
+        BadCase{"upstreams:\n  - {name: x, type: grpc}\n", "upstreams[0].type: expected builtin, openai or bedrock, got 'grpc'"},
+        BadCase{"upstreams:\n  - {name: x, type: openai}\n", "needs 'base_url'"},
+        BadCase{"upstreams:\n  - {name: x, type: openai, base_url: ftp://x}\n", "upstreams[0].base_url: must start with http"},
+        BadCase{"upstreams:\n  - {name: x, type: bedrock}\n", "needs 'region'"},
+        BadCase{"upstreams:\n  - {name: x, type: bedrock, region: eu-west-1, endpoint_url: http://x}\n", "must start with https://"},
+        BadCase{"upstreams:\n  - {name: x, type: builtin, region: eu-west-1}\n", "upstreams[0].region: does not apply to a builtin upstream"},
+        BadCase{"upstreams:\n  - {name: x, type: builtin, timeouts: {connect: soon}}\n", "upstreams[0].timeouts.connect"},
+        BadCase{"routes:\n  - {model: a, upstream: nope}\n", "routes[0].upstream: no upstream named 'nope'; declared upstreams: builtin"},
+        BadCase{"routes:\n  - {upstream: builtin}\n", "exactly one of 'model'"},
+        BadCase{"limits: {max_body_bytes: 0}\n", "limits.max_body_bytes: must be between"},
+        BadCase{"server: {drain_timeout: 5 parsecs}\n", "server.drain_timeout"},
+        BadCase{"listeners: [\n", "not valid YAML"},
+        BadCase{"", "the file is empty"}));
+
+TEST(ConfigTest, MissingFileSaysWhichPath) {
+  auto c = LoadConfigFile("/nonexistent/perimeter.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("/nonexistent/perimeter.yaml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace perimeter::config

@@ -1,0 +1,82 @@
+#include "crypto/hash.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace perimeter::crypto {
+namespace {
+
+[[noreturn]] void DieOnOpenSslFailure(const char* what) {
+  // A digest that silently fails would produce wrong signatures or unverifiable audit records;
+  // there is no safe way to continue.
+  std::fprintf(stderr, "perimeter: fatal: OpenSSL %s failed\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+struct Sha256Hasher::Ctx {
+  EVP_MD_CTX* md = nullptr;
+  ~Ctx() { EVP_MD_CTX_free(md); }
+};
+
+Sha256Digest Sha256(std::string_view data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != out.size()) {
+    DieOnOpenSslFailure("EVP_Digest(SHA-256)");
+  }
+  return out;
+}
+
+std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.resize(bytes.size() * 2);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<uint8_t>(bytes[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 0x0f];
+  }
+  return out;
+}
+
+std::string HexEncode(const Sha256Digest& digest) {
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+Sha256Hasher::Sha256Hasher() : ctx_(std::make_unique<Ctx>()) {
+  ctx_->md = EVP_MD_CTX_new();
+  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
+    DieOnOpenSslFailure("EVP_DigestInit_ex(SHA-256)");
+  }
+}
+
+Sha256Hasher::~Sha256Hasher() = default;
+Sha256Hasher::Sha256Hasher(Sha256Hasher&&) noexcept = default;
+Sha256Hasher& Sha256Hasher::operator=(Sha256Hasher&&) noexcept = default;
+
+void Sha256Hasher::Update(std::string_view data) {
+  if (EVP_DigestUpdate(ctx_->md, data.data(), data.size()) != 1) {
+    DieOnOpenSslFailure("EVP_DigestUpdate");
+  }
+}
+
+Sha256Digest Sha256Hasher::Finish() {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_->md, out.data(), &len) != 1 || len != out.size()) {
+    DieOnOpenSslFailure("EVP_DigestFinal_ex");
+  }
+  if (EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
+    DieOnOpenSslFailure("EVP_DigestInit_ex(SHA-256)");
+  }
+  return out;
+}
+
+}  // namespace perimeter::crypto

@@ -1,0 +1,149 @@
+// Real SDK clients pointed at a gateway, and helpers to read their streams and to state what the
+// built-in model must answer.
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import OpenAI from 'openai';
+
+export const BUILTIN_MODEL = 'perimeter.echo-v1';
+export const REGION = 'eu-west-1';
+// Any credentials work at the gateway's door in this issue; these are deliberately not the mock
+// Bedrock's, so a gateway that forwarded the client's signature would fail there.
+export const CLIENT_CREDENTIALS = Object.freeze({
+  accessKeyId: 'AKIDPERIMETERE2ECLIENT',
+  secretAccessKey: 'e2e-client-secret-that-no-upstream-knows',
+});
+
+/** The built-in model's full answer to a conversation whose last user message is `lastUserText`. */
+export function builtinAnswer(lastUserText) {
+  return `This is Perimeter's built-in test model (perimeter.echo-v1), not a real language model. You said: ${lastUserText}`;
+}
+
+export function words(text) {
+  return text.split(/\s+/).filter(Boolean);
+}
+
+export function wordCount(text) {
+  return words(text).length;
+}
+
+/** The first n words of text, joined by single spaces (how max_tokens truncates). */
+export function firstWords(text, n) {
+  return words(text).slice(0, n).join(' ');
+}
+
+/**
+ * An AWS SDK Bedrock Runtime client for the gateway at `url`; one attempt, no retries, HTTP/1.1.
+ *
+ * Since 3.798 BedrockRuntimeClient defaults to an HTTP/2-only transport (NodeHttp2Handler: h2c
+ * prior knowledge on http://, ALPN h2 on https://). The gateway's contract is HTTP/1.1, so these
+ * clients pass the SDK's own HTTP/1.1 handler, as AWS documents for proxies that lack HTTP/2.
+ * `extra.httpsAgent` (for TLS listeners) goes to that handler.
+ */
+export function bedrockClient(url, extra = {}) {
+  const { httpsAgent, ...rest } = extra;
+  return new BedrockRuntimeClient({
+    region: REGION,
+    endpoint: url,
+    credentials: { ...CLIENT_CREDENTIALS }, // the SDK annotates the object it is given
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ httpsAgent, requestTimeout: 20_000 }),
+    ...rest,
+  });
+}
+
+/** An openai client for the gateway at `url`; no retries. */
+export function openaiClient(url, extra = {}) {
+  return new OpenAI({ apiKey: 'e2e-client-api-key', baseURL: `${url}/v1`, maxRetries: 0, timeout: 20_000, ...extra });
+}
+
+export function utf8(bytes) {
+  return new TextDecoder().decode(bytes);
+}
+
+export function jsonBody(obj) {
+  return new TextEncoder().encode(JSON.stringify(obj));
+}
+
+/** The Anthropic events carried by an InvokeModelWithResponseStream response, in order. */
+export async function collectInvokeStream(response) {
+  const events = [];
+  for await (const event of response.body) {
+    if (!event.chunk) {
+      throw new Error(`unexpected non-chunk event in the response stream: ${JSON.stringify(event)}`);
+    }
+    events.push(JSON.parse(utf8(event.chunk.bytes)));
+  }
+  return events;
+}
+
+/** Concatenated text_delta texts of Anthropic streaming events. */
+export function anthropicStreamText(events) {
+  return events
+    .filter((e) => e.type === 'content_block_delta' && e.delta?.type === 'text_delta')
+    .map((e) => e.delta.text)
+    .join('');
+}
+
+/** The events of a ConverseStream response, in order. */
+export async function collectConverseStream(response) {
+  const events = [];
+  for await (const event of response.stream) {
+    events.push(event);
+  }
+  return events;
+}
+
+/** The first key of each ConverseStream event, e.g. ['messageStart', 'contentBlockDelta', ...]. */
+export function converseEventKinds(events) {
+  return events.map((e) => Object.keys(e).find((k) => e[k] !== undefined));
+}
+
+export function converseStreamText(events) {
+  return events
+    .filter((e) => e.contentBlockDelta)
+    .map((e) => e.contentBlockDelta.delta.text)
+    .join('');
+}
+
+/** Drains an openai chat completion stream; returns {chunks, text}. */
+export async function collectChatStream(stream) {
+  const chunks = [];
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+  }
+  const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+  return { chunks, text };
+}
+
+/** Awaits `promise` and returns the error it rejects with; fails if it resolves. */
+export async function rejection(promise, what = 'the call') {
+  try {
+    const value = await promise;
+    throw Object.assign(new Error(`${what} succeeded but an error was expected: ${JSON.stringify(value)?.slice(0, 500)}`), {
+      unexpectedSuccess: true,
+    });
+  } catch (err) {
+    if (err.unexpectedSuccess) {
+      throw err;
+    }
+    return err;
+  }
+}
+
+/**
+ * Drains `iterable` (an SDK or openai stream) and reports whether the upstream mock still had
+ * text deltas to write (its latest request's deltasPending > 0) when the first event matching
+ * `isDelta` arrived. That tells a streamed-through response from one the gateway buffered until
+ * the upstream was done. Returns {events, upstreamBusyAtFirstDelta}.
+ */
+export async function drainNotingUpstream(iterable, isDelta, upstream) {
+  const events = [];
+  let upstreamBusyAtFirstDelta = null;
+  for await (const event of iterable) {
+    if (upstreamBusyAtFirstDelta === null && isDelta(event)) {
+      upstreamBusyAtFirstDelta = upstream.requests.at(-1)?.deltasPending > 0;
+    }
+    events.push(event);
+  }
+  return { events, upstreamBusyAtFirstDelta };
+}

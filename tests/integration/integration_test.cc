@@ -1,0 +1,1258 @@
+// Integration tests: the real `perimeter` binary, started on port 0 in a fresh temporary
+// directory, driven over 127.0.0.1 with raw HTTP/1.1 bytes (so each test sends exactly what it
+// means to), and with curl for TLS, mTLS and Unix sockets. Upstream behaviour (slow, silent,
+// refusing) comes from a small OpenAI-shaped server run by the test itself.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "gateway_process.h"
+
+namespace perimeter::testing {
+namespace {
+
+namespace json = boost::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kReplyTimeout(5000);
+
+int64_t MillisSince(Clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - t).count();
+}
+
+// The port of http(s)://127.0.0.1:PORT.
+uint16_t PortOf(const std::string& url) {
+  size_t colon = url.rfind(':');
+  if (colon == std::string::npos) {
+    return 0;
+  }
+  return static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP/1.1 over a blocking socket; every read is bounded by poll().
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  const std::string* Header(const std::string& lower_name) const {
+    for (const auto& [k, v] : headers) {
+      if (k == lower_name) {
+        return &v;
+      }
+    }
+    return nullptr;
+  }
+  std::string HeaderOr(const std::string& lower_name, std::string fallback = "") const {
+    const std::string* v = Header(lower_name);
+    return v ? *v : fallback;
+  }
+  json::value Json() const {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    return ec ? json::value(nullptr) : v;
+  }
+  // Bedrock-shaped error: {"message": ...}.
+  std::string BedrockMessage() const {
+    json::value v = Json();
+    if (!v.is_object() || !v.as_object().contains("message") ||
+        !v.as_object().at("message").is_string()) {
+      return "<no message field in body: " + body + ">";
+    }
+    return std::string(v.as_object().at("message").as_string());
+  }
+  // OpenAI-shaped error: {"error": {"message", "type", "code"}}; returns the named member.
+  std::string OpenAiError(const char* member) const {
+    json::value v = Json();
+    if (!v.is_object() || !v.as_object().contains("error") ||
+        !v.as_object().at("error").is_object()) {
+      return "<no error object in body: " + body + ">";
+    }
+    const auto& e = v.as_object().at("error").as_object();
+    if (!e.contains(member) || !e.at(member).is_string()) {
+      return "<error." + std::string(member) + " is not a string in: " + body + ">";
+    }
+    return std::string(e.at(member).as_string());
+  }
+  std::string Describe() const {
+    std::string s = "HTTP " + std::to_string(status) + "\n";
+    for (const auto& [k, v] : headers) {
+      s += k + ": " + v + "\n";
+    }
+    return s + "\n" + body.substr(0, 2000);
+  }
+};
+
+class RawConnection {
+ public:
+  static Result<std::unique_ptr<RawConnection>> Connect(uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return Internal(std::string("socket: ") + std::strerror(errno));
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+      int e = errno;
+      ::close(fd);
+      return Unavailable("connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(e));
+    }
+    return std::unique_ptr<RawConnection>(new RawConnection(fd));
+  }
+  ~RawConnection() { Close(); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void Close() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = -1;
+  }
+
+  Status Send(std::string_view bytes) {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return Unavailable(std::string("send: ") + std::strerror(errno));
+      }
+      off += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  // Reads one response (skipping 1xx interim responses).
+  Result<HttpResponse> ReadResponse(milliseconds timeout = kReplyTimeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      size_t end;
+      while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+        PERIMETER_RETURN_IF_ERROR(ReadMore(deadline, "the response head"));
+      }
+      HttpResponse r;
+      std::string head = buf_.substr(0, end);
+      buf_.erase(0, end + 4);
+      size_t line_end = head.find("\r\n");
+      std::string status_line = head.substr(0, line_end);
+      if (status_line.rfind("HTTP/1.1 ", 0) != 0 || status_line.size() < 12) {
+        return Internal("bad status line: '" + status_line + "'");
+      }
+      r.status = std::stoi(status_line.substr(9, 3));
+      size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+      while (pos < head.size()) {
+        size_t e = head.find("\r\n", pos);
+        if (e == std::string::npos) {
+          e = head.size();
+        }
+        std::string line = head.substr(pos, e - pos);
+        size_t colon = line.find(':');
+        if (colon != std::string::npos) {
+          std::string value = line.substr(colon + 1);
+          value.erase(0, value.find_first_not_of(" \t"));
+          r.headers.emplace_back(Lower(line.substr(0, colon)), value);
+        }
+        pos = e + 2;
+      }
+      if (r.status >= 100 && r.status < 200) {
+        continue;
+      }
+      if (Lower(r.HeaderOr("transfer-encoding")).find("chunked") != std::string::npos) {
+        PERIMETER_RETURN_IF_ERROR(ReadChunkedBody(deadline, r.body));
+      } else if (const std::string* cl = r.Header("content-length")) {
+        const size_t n = std::stoul(*cl);
+        while (buf_.size() < n) {
+          PERIMETER_RETURN_IF_ERROR(ReadMore(deadline, "the response body"));
+        }
+        r.body = buf_.substr(0, n);
+        buf_.erase(0, n);
+      } else {
+        for (;;) {
+          Status s = ReadMore(deadline, "a body delimited by close");
+          if (!s.ok()) {
+            break;
+          }
+        }
+        r.body = std::move(buf_);
+        buf_.clear();
+      }
+      return r;
+    }
+  }
+
+  // Waits until the peer closes the connection (EOF or reset). Returns the bytes received
+  // before that; DeadlineExceeded if the connection is still open at the deadline.
+  Result<std::string> ReadUntilClosed(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      Status s = ReadMore(deadline, "the connection to close");
+      if (s.code() == StatusCode::kDeadlineExceeded) {
+        return s;
+      }
+      if (!s.ok()) {
+        std::string got = std::move(buf_);
+        buf_.clear();
+        return got;
+      }
+    }
+  }
+
+ private:
+  explicit RawConnection(int fd) : fd_(fd) {}
+
+  // Appends at least one byte to buf_. Unavailable on EOF/reset, DeadlineExceeded on timeout.
+  Status ReadMore(Clock::time_point deadline, const char* waiting_for) {
+    for (;;) {
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        return DeadlineExceeded(std::string("timed out waiting for ") + waiting_for +
+                                "; received so far: '" + buf_.substr(0, 500) + "'");
+      }
+      pollfd p{fd_, POLLIN, 0};
+      int n = ::poll(&p, 1, static_cast<int>(left));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n == 0) {
+        continue;  // the deadline check above ends the loop
+      }
+      char tmp[16384];
+      ssize_t got = ::recv(fd_, tmp, sizeof(tmp), 0);
+      if (got < 0 && errno == EINTR) {
+        continue;
+      }
+      if (got > 0) {
+        buf_.append(tmp, static_cast<size_t>(got));
+        return Status::Ok();
+      }
+      return Unavailable(std::string("connection closed by the gateway (") +
+                         (got == 0 ? "EOF" : std::strerror(errno)) + ") while waiting for " +
+                         waiting_for + "; received: '" + buf_.substr(0, 500) + "'");
+    }
+  }
+
+  Status ReadChunkedBody(Clock::time_point deadline, std::string& body) {
+    for (;;) {
+      size_t e;
+      while ((e = buf_.find("\r\n")) == std::string::npos) {
+        PERIMETER_RETURN_IF_ERROR(ReadMore(deadline, "a chunk size"));
+      }
+      const size_t size = std::stoul(buf_.substr(0, e), nullptr, 16);
+      buf_.erase(0, e + 2);
+      while (buf_.size() < size + 2) {
+        PERIMETER_RETURN_IF_ERROR(ReadMore(deadline, "chunk data"));
+      }
+      body += buf_.substr(0, size);
+      buf_.erase(0, size + 2);
+      if (size == 0) {
+        return Status::Ok();  // no trailers are sent by the gateway
+      }
+    }
+  }
+
+  int fd_;
+  std::string buf_;
+};
+
+std::string Request(const std::string& method, const std::string& target, const std::string& body,
+                    const std::string& extra_headers = "") {
+  std::string r = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!body.empty() || method == "POST") {
+    r +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  return r + extra_headers + "\r\n" + body;
+}
+
+std::string ConverseBody(const std::string& text) {
+  return json::serialize(json::object{
+      {"messages",
+       json::array{json::object{{"role", "user"},
+                                {"content", json::array{json::object{{"text", text}}}}}}}});
+}
+
+std::string ChatBody(const std::string& model, const std::string& text) {
+  return json::serialize(
+      json::object{{"model", model},
+                   {"messages", json::array{json::object{{"role", "user"}, {"content", text}}}}});
+}
+
+// Sends `request` on a new connection and reads one response.
+Result<HttpResponse> Exchange(uint16_t port, const std::string& request,
+                              milliseconds timeout = kReplyTimeout) {
+  auto c = RawConnection::Connect(port);
+  if (!c.ok()) {
+    return c.status();
+  }
+  PERIMETER_RETURN_IF_ERROR((*c)->Send(request));
+  return (*c)->ReadResponse(timeout);
+}
+
+// The text of a Converse answer: output.message.content[0].text.
+std::string ConverseText(const HttpResponse& r) {
+  json::value v = r.Json();
+  try {
+    return std::string(v.at("output").at("message").at("content").at(0).at("text").as_string());
+  } catch (const std::exception&) {
+    return "<not a Converse answer: " + r.body + ">";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A tiny OpenAI-compatible upstream whose behaviour the test chooses.
+
+class FakeOpenAiServer {
+ public:
+  enum class Behavior {
+    kAnswer,  // a normal chat completion
+    kDelayThenAnswer /* sleeps `delay`, then answers */,
+    kNeverAnswer,  // reads the request, then waits for the gateway to close the connection
+    kCloseAtOnce,  // reads the request, then closes without a byte of response
+  };
+  static constexpr const char* kAnswerText = "fake upstream says hello";
+
+  explicit FakeOpenAiServer(Behavior behavior, milliseconds delay = milliseconds(0))
+      : behavior_(behavior), delay_(delay) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof(a);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        ::listen(listen_fd_, 16) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      std::abort();
+    }
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
+
+  ~FakeOpenAiServer() {
+    stop_ = true;
+    cv_.notify_all();
+    acceptor_.join();
+    for (auto& t : handlers_) {
+      t.join();
+    }
+    ::close(listen_fd_);
+  }
+
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+
+  bool WaitForRequests(size_t n, milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+  }
+  // True once a connection the server left unanswered was closed by its peer (the gateway).
+  bool WaitForPeerClose(milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return peer_closes_ > 0; });
+  }
+  std::vector<std::string> requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) {
+        continue;
+      }
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) {
+        continue;
+      }
+      handlers_.emplace_back([this, fd] {
+        Handle(fd);
+        ::close(fd);
+      });
+    }
+  }
+
+  // Reads a request with a Content-Length body; false if the peer went away first.
+  bool ReadRequest(int fd, std::string& request) {
+    const auto deadline = Clock::now() + milliseconds(5000);
+    size_t need = std::string::npos;
+    while (!stop_ && Clock::now() < deadline) {
+      size_t end = request.find("\r\n\r\n");
+      if (end != std::string::npos && need == std::string::npos) {
+        std::string head = Lower(request.substr(0, end));
+        size_t cl = head.find("content-length:");
+        need = end + 4 + (cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 15)));
+      }
+      if (need != std::string::npos && request.size() >= need) {
+        return true;
+      }
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) {
+        continue;
+      }
+      char buf[8192];
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        return false;
+      }
+      request.append(buf, static_cast<size_t>(n));
+    }
+    return false;
+  }
+
+  void Handle(int fd) {
+    std::string request;
+    if (!ReadRequest(fd, request)) {
+      return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(request);
+    }
+    cv_.notify_all();
+    switch (behavior_) {
+      case Behavior::kDelayThenAnswer: {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, delay_, [&] { return stop_.load(); });
+      }
+        [[fallthrough]];
+      case Behavior::kAnswer: {
+        const std::string body = json::serialize(json::object{
+            {"id", "chatcmpl-fake"},
+            {"object", "chat.completion"},
+            {"created", 0},
+            {"model", "fake-model"},
+            {"choices",
+             json::array{json::object{
+                 {"index", 0},
+                 {"message", json::object{{"role", "assistant"}, {"content", kAnswerText}}},
+                 {"finish_reason", "stop"}}}},
+            {"usage",
+             json::object{{"prompt_tokens", 3}, {"completion_tokens", 4}, {"total_tokens", 7}}}});
+        std::string resp =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            "Content-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body;
+        (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+        ::shutdown(fd, SHUT_WR);
+        break;
+      }
+      case Behavior::kNeverAnswer:
+        while (!stop_) {
+          pollfd p{fd, POLLIN, 0};
+          if (::poll(&p, 1, 20) <= 0) {
+            continue;
+          }
+          char b[512];
+          ssize_t n = ::recv(fd, b, sizeof(b), 0);
+          if (n <= 0) {
+            {
+              std::lock_guard lock(mu_);
+              ++peer_closes_;
+            }
+            cv_.notify_all();
+            break;
+          }
+        }
+        break;
+      case Behavior::kCloseAtOnce:
+        break;  // the caller closes fd
+    }
+  }
+
+  const Behavior behavior_;
+  const milliseconds delay_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> handlers_;  // touched by the acceptor thread only until the join
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> requests_;
+  int peer_closes_ = 0;
+};
+
+// A loopback port with nothing listening on it.
+uint16_t ClosedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);  // bound but never listening, then released: connects are refused
+  return ntohs(a.sin_port);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+struct GatewayConfig {
+  // The lines of listeners[0] after its name.
+  std::string listener = "    address: 127.0.0.1\n    port: 0\n";
+  std::vector<std::string> limits;  // e.g. "max_body_bytes: 1KB"
+  // Non-empty: an openai upstream "local" at this base URL, serving models "chain.*" (sent
+  // upstream as "fake-model").
+  std::string openai_base_url;
+  std::string openai_timeouts = "{ connect: 1s, first_byte: 5s, total: 10s }";
+
+  std::string Yaml() const {
+    std::string y =
+        "server:\n"
+        "  drain_timeout: 5s\n"
+        "  threads: 2\n"
+        "listeners:\n"
+        "  - name: main\n" +
+        listener +
+        "upstreams:\n"
+        "  - name: builtin\n"
+        "    type: builtin\n";
+    if (!openai_base_url.empty()) {
+      y += "  - name: local\n"
+           "    type: openai\n"
+           "    base_url: " +
+           openai_base_url +
+           "\n"
+           "    timeouts: " +
+           openai_timeouts + "\n";
+    }
+    y += "routes:\n"
+         "  - model: perimeter.echo-v1\n"
+         "    upstream: builtin\n";
+    if (!openai_base_url.empty()) {
+      y += "  - model_pattern: \"chain.*\"\n"
+           "    upstream: local\n"
+           "    upstream_model: fake-model\n";
+    }
+    if (!limits.empty()) {
+      y += "limits:\n";
+      for (const auto& l : limits) {
+        y += "  " + l + "\n";
+      }
+    }
+    return y;
+  }
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void StartGateway(const GatewayConfig& cfg) { StartGatewayYaml(cfg.Yaml()); }
+  void StartGatewayYaml(const std::string& yaml) {
+    auto url = gw_.Start(yaml);
+    ASSERT_TRUE(url.ok()) << url.status().message() << "\nconfig:\n" << yaml;
+    url_ = *url;
+    port_ = PortOf(url_);
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << gw_.Diagnostics();
+    }
+  }
+
+  TempDir dir_;
+  GatewayProcess gw_{dir_.path()};
+  std::string url_;
+  uint16_t port_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. Health, metrics, access log, state directory
+
+TEST_F(GatewayTest, HealthAndReadinessAnswer200) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  EXPECT_EQ(url_.rfind("http://127.0.0.1:", 0), 0u) << url_;
+  for (const char* path : {"/healthz", "/readyz"}) {
+    auto r = Exchange(port_, Request("GET", path, ""));
+    ASSERT_TRUE(r.ok()) << path << ": " << r.status().message();
+    EXPECT_EQ(r->status, 200) << path << "\n" << r->Describe();
+  }
+}
+
+TEST_F(GatewayTest, CreatesStateDirectoryReadableByOwnerOnly) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_.path() + "/var").c_str(), &st), 0)
+      << "the default state_dir ./var was not created in the working directory";
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << std::oct << (st.st_mode & 07777);
+}
+
+TEST_F(GatewayTest, MetricsCountAnsweredRequestWithEmptyTenant) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  auto r =
+      Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse", ConverseBody("hi")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+
+  // The counter is updated after the response is written; poll briefly for it.
+  std::string counter_line, last_metrics;
+  const auto deadline = Clock::now() + milliseconds(2000);
+  while (counter_line.empty() && Clock::now() < deadline) {
+    auto m = Exchange(port_, Request("GET", "/metrics", ""));
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    ASSERT_EQ(m->status, 200) << m->Describe();
+    last_metrics = m->body;
+    size_t pos = 0;
+    while (pos < last_metrics.size()) {
+      size_t e = last_metrics.find('\n', pos);
+      std::string line = last_metrics.substr(pos, e == std::string::npos ? e : e - pos);
+      pos = e == std::string::npos ? last_metrics.size() : e + 1;
+      if (line.rfind("perimeter_requests_total{", 0) == 0 &&
+          line.find("operation=\"Converse\"") != std::string::npos &&
+          line.find("model=\"perimeter.echo-v1\"") != std::string::npos &&
+          line.find("status=\"200\"") != std::string::npos) {
+        counter_line = line;
+      }
+    }
+    if (counter_line.empty()) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+  ASSERT_FALSE(counter_line.empty()) << "no Converse 200 counter in:\n" << last_metrics;
+  EXPECT_THAT(counter_line, HasSubstr("tenant=\"\""));
+  EXPECT_EQ(counter_line.substr(counter_line.rfind(' ') + 1), "1") << counter_line;
+}
+
+TEST_F(GatewayTest, AccessLogLineDescribesRequestWithoutItsPrompt) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  const std::string prompt = "zebra-quartz-7781 is my secret prompt";
+  const std::string body = ConverseBody(prompt);
+  auto r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse", body));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_THAT(ConverseText(*r), HasSubstr(prompt));  // the echo model repeats it...
+  const std::string request_id = r->HeaderOr("x-request-id");
+  ASSERT_FALSE(request_id.empty()) << r->Describe();
+
+  auto line = gw_.WaitForStdoutLine(
+      [&](const std::string& l) {
+        return !l.empty() && l[0] == '{' && l.find(request_id) != std::string::npos;
+      },
+      milliseconds(2000));
+  ASSERT_TRUE(line.has_value()) << "no access log line with request_id " << request_id;
+  EXPECT_THAT(*line, Not(HasSubstr("zebra-quartz-7781")));  // ...but the log never does
+  boost::system::error_code ec;
+  json::value v = json::parse(*line, ec);
+  ASSERT_FALSE(ec) << "access log line is not JSON: " << *line;
+  ASSERT_TRUE(v.is_object()) << *line;
+  const auto& o = v.as_object();
+  for (const char* field : {"request_id", "operation", "model", "status", "latency_ms", "bytes_in",
+                            "bytes_out", "tenant"}) {
+    EXPECT_TRUE(o.contains(field)) << "missing " << field << " in " << *line;
+  }
+  if (::testing::Test::HasFailure()) {
+    return;
+  }
+  EXPECT_EQ(o.at("request_id"), json::value(request_id));
+  EXPECT_EQ(o.at("operation"), json::value("Converse"));
+  EXPECT_EQ(o.at("model"), json::value("perimeter.echo-v1"));
+  EXPECT_EQ(o.at("status").to_number<int64_t>(), 200);
+  ASSERT_TRUE(o.at("latency_ms").is_number()) << *line;
+  EXPECT_GE(o.at("latency_ms").to_number<double>(), 0.0);
+  EXPECT_EQ(o.at("bytes_in").to_number<int64_t>(), static_cast<int64_t>(body.size()));
+  EXPECT_GT(o.at("bytes_out").to_number<int64_t>(), 0);
+  EXPECT_TRUE(o.at("tenant").is_null()) << *line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Body limits
+
+GatewayConfig SmallBodyConfig() {
+  GatewayConfig c;
+  c.limits = {"max_body_bytes: 1KB"};
+  return c;
+}
+
+std::string OversizedConverseBody() {
+  return ConverseBody("hello") + std::string(2000, ' ');  // valid JSON, 2 KB over 1 KB
+}
+
+TEST_F(GatewayTest, BodyOverLimitByContentLengthIsValidationException413OnBedrockPath) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway(SmallBodyConfig()));
+  auto r = Exchange(port_,
+                    Request("POST", "/model/perimeter.echo-v1/converse", OversizedConverseBody()));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 413) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("max_body_bytes"));
+}
+
+TEST_F(GatewayTest, BodyOverLimitByContentLengthIsOpenAiError413OnV1Path) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway(SmallBodyConfig()));
+  const std::string body = ChatBody("perimeter.echo-v1", "hello") + std::string(2000, ' ');
+  auto r = Exchange(port_, Request("POST", "/v1/chat/completions", body));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 413) << r->Describe();
+  EXPECT_EQ(r->Header("x-amzn-errortype"), nullptr) << r->Describe();
+  EXPECT_EQ(r->OpenAiError("type"), "invalid_request_error") << r->Describe();
+  EXPECT_THAT(r->OpenAiError("message"), HasSubstr("max_body_bytes"));
+}
+
+TEST_F(GatewayTest, ChunkedBodyOverLimitIs413) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway(SmallBodyConfig()));
+  const std::string chunk(1000, ' ');
+  std::string req =
+      "POST /model/perimeter.echo-v1/converse HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string first = ConverseBody("hello");
+  req +=
+      [](size_t n) {
+        char b[16];
+        std::snprintf(b, sizeof(b), "%zx", n);
+        return std::string(b);
+      }(first.size()) +
+      "\r\n" + first + "\r\n";
+  req += "3e8\r\n" + chunk + "\r\n3e8\r\n" + chunk + "\r\n0\r\n\r\n";
+  auto r = Exchange(port_, req);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 413) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("max_body_bytes"));
+}
+
+TEST_F(GatewayTest, ChunkedBodyWithinLimitIsServed) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway(SmallBodyConfig()));
+  const std::string body = ConverseBody("chunked hello");
+  char size[16];
+  std::snprintf(size, sizeof(size), "%zx", body.size());
+  const std::string req =
+      "POST /model/perimeter.echo-v1/converse HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
+  auto r = Exchange(port_, req);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200) << r->Describe();
+  EXPECT_THAT(ConverseText(*r), HasSubstr("You said: chunked hello"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Header limits
+
+TEST_F(GatewayTest, MoreHeadersThanLimitIs400) {
+  GatewayConfig c;
+  c.limits = {"max_header_count: 10"};
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+  std::string extra;
+  for (int i = 0; i < 20; ++i) {
+    extra += "X-Filler-" + std::to_string(i) + ": v\r\n";
+  }
+  auto r = Exchange(
+      port_, Request("POST", "/model/perimeter.echo-v1/converse", ConverseBody("hi"), extra));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("headers"));
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("10"));
+}
+
+TEST_F(GatewayTest, HeaderBytesOverLimitIs400) {
+  GatewayConfig c;
+  c.limits = {"max_header_bytes: 2KiB"};
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+  const std::string extra = "X-Big: " + std::string(4000, 'a') + "\r\n";
+  auto r = Exchange(
+      port_, Request("POST", "/model/perimeter.echo-v1/converse", ConverseBody("hi"), extra));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("2048"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Malformed requests
+
+TEST_F(GatewayTest, ConverseWithoutMessagesNamesTheField) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  auto r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse",
+                                   R"({"inferenceConfig":{"maxTokens":10}})"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("messages"));
+}
+
+TEST_F(GatewayTest, ConverseWithMalformedJsonIsValidationException) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  auto r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse",
+                                   R"({"messages": [{"role": "user", )"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("JSON"));
+}
+
+TEST_F(GatewayTest, ChatCompletionsWithoutModelNamesTheField) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  auto r = Exchange(port_, Request("POST", "/v1/chat/completions",
+                                   R"({"messages":[{"role":"user","content":"hi"}]})"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_EQ(r->OpenAiError("type"), "invalid_request_error") << r->Describe();
+  EXPECT_THAT(r->OpenAiError("message"), HasSubstr("'model'"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Slow and idle clients. idle_timeout is set far from request_timeout so each test shows
+// which of the two closed the connection.
+
+GatewayConfig TimeoutConfig(const char* request_timeout, const char* idle_timeout) {
+  GatewayConfig c;
+  c.limits = {std::string("request_timeout: ") + request_timeout,
+              std::string("idle_timeout: ") + idle_timeout};
+  return c;
+}
+
+TEST_F(GatewayTest, StalledRequestHeadIsClosedWithinRequestTimeout) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway(TimeoutConfig("500ms", "5s")));
+  auto c = RawConnection::Connect(port_);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto start = Clock::now();
+  ASSERT_TRUE((*c)->Send("POST /model/perimeter.echo-v1/converse HTTP/1.1\r\nHost: 127").ok());
+  auto closed = (*c)->ReadUntilClosed(milliseconds(2500));
+  const int64_t elapsed = MillisSince(start);
+  ASSERT_TRUE(closed.ok()) << "a request head stalled half-way was not closed within 2.5 s "
+                              "(limits.request_timeout is 500ms): "
+                           << closed.status().message();
+  EXPECT_GE(elapsed, 400) << "closed before request_timeout elapsed";
+  EXPECT_LE(elapsed, 1500) << "closed " << elapsed << " ms after the first byte";
+}
+
+TEST_F(GatewayTest, StalledRequestBodyIsClosedWithinRequestTimeout) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway(TimeoutConfig("500ms", "5s")));
+  auto c = RawConnection::Connect(port_);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const std::string body = ConverseBody("never finished");
+  const std::string req = Request("POST", "/model/perimeter.echo-v1/converse", body);
+  const auto start = Clock::now();
+  ASSERT_TRUE((*c)->Send(req.substr(0, req.size() - body.size() / 2)).ok());
+  auto closed = (*c)->ReadUntilClosed(milliseconds(2500));
+  const int64_t elapsed = MillisSince(start);
+  ASSERT_TRUE(closed.ok()) << "a request whose body stalled half-way was not closed within 2.5 s "
+                              "(limits.request_timeout is 500ms): "
+                           << closed.status().message();
+  EXPECT_GE(elapsed, 400) << "closed before request_timeout elapsed";
+  EXPECT_LE(elapsed, 1500) << "closed " << elapsed << " ms after the request started";
+  if (!closed->empty()) {
+    EXPECT_EQ(closed->rfind("HTTP/1.1 408", 0), 0u)
+        << "if anything is answered it must be a timeout: " << *closed;
+  }
+}
+
+TEST_F(GatewayTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway(TimeoutConfig("5s", "500ms")));
+  auto c = RawConnection::Connect(port_);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_TRUE((*c)->Send(Request("GET", "/healthz", "")).ok());
+  auto r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  const auto answered = Clock::now();
+  auto closed = (*c)->ReadUntilClosed(milliseconds(2500));
+  const int64_t elapsed = MillisSince(answered);
+  ASSERT_TRUE(closed.ok()) << "an idle keep-alive connection was not closed within 2.5 s "
+                              "(limits.idle_timeout is 500ms): "
+                           << closed.status().message();
+  EXPECT_EQ(*closed, "") << "no bytes are due on an idle connection";
+  EXPECT_GE(elapsed, 400) << "the keep-alive connection was closed before idle_timeout";
+  EXPECT_LE(elapsed, 1500) << "closed " << elapsed << " ms after going idle";
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Keep-alive
+
+TEST_F(GatewayTest, AnswersTwoRequestsOnOneKeepAliveConnection) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  auto c = RawConnection::Connect(port_);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_TRUE(
+      (*c)->Send(Request("POST", "/model/perimeter.echo-v1/converse", ConverseBody("first"))).ok());
+  auto r1 = (*c)->ReadResponse();
+  ASSERT_TRUE(r1.ok()) << r1.status().message();
+  EXPECT_EQ(r1->status, 200) << r1->Describe();
+  EXPECT_THAT(ConverseText(*r1), HasSubstr("You said: first"));
+  EXPECT_NE(Lower(r1->HeaderOr("connection")), "close") << r1->Describe();
+
+  ASSERT_TRUE(
+      (*c)->Send(Request("POST", "/v1/chat/completions", ChatBody("perimeter.echo-v1", "second")))
+          .ok());
+  auto r2 = (*c)->ReadResponse();
+  ASSERT_TRUE(r2.ok()) << "second request on the same connection: " << r2.status().message();
+  EXPECT_EQ(r2->status, 200) << r2->Describe();
+  EXPECT_THAT(r2->body, HasSubstr("You said: second"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Upstream behaviour
+
+GatewayConfig UpstreamConfig(const FakeOpenAiServer& s, const char* timeouts = nullptr) {
+  GatewayConfig c;
+  c.openai_base_url = s.base_url();
+  if (timeouts) {
+    c.openai_timeouts = timeouts;
+  }
+  return c;
+}
+
+TEST_F(GatewayTest, RelaysUpstreamAnswerWithRenamedModel) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kAnswer);
+  ASSERT_NO_FATAL_FAILURE(StartGateway(UpstreamConfig(upstream)));
+  auto r = Exchange(port_, Request("POST", "/model/chain.fake/converse", ConverseBody("hi")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(ConverseText(*r), FakeOpenAiServer::kAnswerText);
+  auto reqs = upstream.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << reqs[0];
+  EXPECT_THAT(reqs[0], HasSubstr("\"model\":\"fake-model\""));
+}
+
+TEST_F(GatewayTest, UpstreamFirstByteTimeoutIsModelTimeoutExceptionOnConverse) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kNeverAnswer);
+  ASSERT_NO_FATAL_FAILURE(
+      StartGateway(UpstreamConfig(upstream, "{ connect: 1s, first_byte: 300ms, total: 10s }")));
+  const auto start = Clock::now();
+  auto r = Exchange(port_, Request("POST", "/model/chain.fake/converse", ConverseBody("hi")));
+  const int64_t elapsed = MillisSince(start);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 408) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ModelTimeoutException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("first byte"));
+  EXPECT_GE(elapsed, 250);
+  EXPECT_LE(elapsed, 2000) << "the 300ms first_byte timeout took " << elapsed << " ms";
+}
+
+TEST_F(GatewayTest, UpstreamFirstByteTimeoutIs504OnChatCompletions) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kNeverAnswer);
+  ASSERT_NO_FATAL_FAILURE(
+      StartGateway(UpstreamConfig(upstream, "{ connect: 1s, first_byte: 300ms, total: 10s }")));
+  auto r = Exchange(port_, Request("POST", "/v1/chat/completions", ChatBody("chain.fake", "hi")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 504) << r->Describe();
+  EXPECT_EQ(r->Header("x-amzn-errortype"), nullptr) << r->Describe();
+  EXPECT_THAT(r->OpenAiError("message"), HasSubstr("first byte"));
+}
+
+TEST_F(GatewayTest, RefusedUpstreamConnectionIsServiceUnavailable) {
+  const uint16_t closed = ClosedPort();
+  GatewayConfig c;
+  c.openai_base_url = "http://127.0.0.1:" + std::to_string(closed) + "/v1";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+  auto r = Exchange(port_, Request("POST", "/model/chain.fake/converse", ConverseBody("hi")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 503) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ServiceUnavailableException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr(std::to_string(closed)));
+}
+
+TEST_F(GatewayTest, UpstreamClosingWithoutAnswerIsServiceUnavailable) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kCloseAtOnce);
+  ASSERT_NO_FATAL_FAILURE(StartGateway(UpstreamConfig(upstream)));
+  auto r = Exchange(port_, Request("POST", "/model/chain.fake/converse", ConverseBody("hi")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 503) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ServiceUnavailableException") << r->Describe();
+}
+
+TEST_F(GatewayTest, ClientDisconnectClosesTheUpstreamConnection) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kNeverAnswer);
+  ASSERT_NO_FATAL_FAILURE(
+      StartGateway(UpstreamConfig(upstream, "{ connect: 1s, first_byte: 20s, total: 30s }")));
+  auto c = RawConnection::Connect(port_);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_TRUE(
+      (*c)->Send(Request("POST", "/model/chain.fake/converse", ConverseBody("abandon me"))).ok());
+  ASSERT_TRUE(upstream.WaitForRequests(1, milliseconds(3000)))
+      << "the gateway never called the upstream";
+  (*c)->Close();
+  EXPECT_TRUE(upstream.WaitForPeerClose(milliseconds(3000)))
+      << "the client went away but the gateway kept the upstream call open for 3 s "
+         "(first_byte timeout is 20 s)";
+}
+
+TEST_F(GatewayTest, SigtermFinishesInFlightRequestRefusesNewConnectionsAndExitsZero) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kDelayThenAnswer, milliseconds(700));
+  ASSERT_NO_FATAL_FAILURE(StartGateway(UpstreamConfig(upstream)));
+  auto c = RawConnection::Connect(port_);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_TRUE((*c)->Send(Request("POST", "/model/chain.fake/converse", ConverseBody("hi"))).ok());
+  ASSERT_TRUE(upstream.WaitForRequests(1, milliseconds(3000)));
+
+  gw_.Signal(SIGTERM);
+  // The listener closes shortly after the signal; the upstream still holds the request.
+  bool refused = false;
+  std::string last_error;
+  const auto deadline = Clock::now() + milliseconds(500);
+  while (!refused && Clock::now() < deadline) {
+    auto probe = RawConnection::Connect(port_);
+    if (!probe.ok()) {
+      refused = true;
+      last_error = probe.status().message();
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(refused) << "new connections were still accepted 500 ms after SIGTERM";
+  EXPECT_THAT(last_error, HasSubstr("refused"));
+  EXPECT_TRUE(gw_.running()) << "the gateway exited before its in-flight request was answered";
+
+  auto r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << "in-flight request during drain: " << r.status().message();
+  EXPECT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(ConverseText(*r), FakeOpenAiServer::kAnswerText);
+
+  ProcessExit e = gw_.Wait(milliseconds(5000));
+  EXPECT_TRUE(e.exited && e.code == 0) << e.Describe();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. TLS and mTLS (certificates made with the openssl CLI once for the suite)
+
+class TlsTest : public GatewayTest {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new TempDir();
+    const std::string d = certs_->path();
+    certs_->WriteFile("server.ext",
+                      "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
+                      "basicConstraints=CA:FALSE\n");
+    certs_->WriteFile("client.ext", "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n");
+    const std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt",
+                                         "ec_paramgen_curve:prime256v1", "-nodes"};
+    auto with = [&](std::vector<std::string> head, const std::vector<std::string>& tail) {
+      head.insert(head.end(), tail.begin(), tail.end());
+      return head;
+    };
+    const std::vector<std::vector<std::string>> steps = {
+        with(with({"openssl", "req", "-x509"}, ec),
+             {"-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Perimeter Test CA",
+              "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+              "keyUsage=critical,keyCertSign,cRLSign"}),
+        with(with({"openssl", "req", "-new"}, ec),
+             {"-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"}),
+        {"openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"},
+        with(with({"openssl", "req", "-new"}, ec),
+             {"-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=test-client"}),
+        {"openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.ext"},
+        with(with({"openssl", "req", "-x509"}, ec),
+             {"-keyout", "rogue.key", "-out", "rogue.pem", "-days", "2", "-subj", "/CN=rogue"}),
+    };
+    for (const auto& argv : steps) {
+      CommandResult r = RunCommand(argv, d);
+      if (!r.exit.exited || r.exit.code != 0) {
+        cert_error_ = new std::string("`" + argv[1] + " " + argv[2] + "` " + r.exit.Describe() +
+                                      ": " + r.err);
+        return;
+      }
+    }
+  }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
+    delete cert_error_;
+    cert_error_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_EQ(cert_error_, nullptr) << "generating test certificates failed: " << *cert_error_;
+  }
+  static std::string Cert(const char* name) { return certs_->path() + "/" + name; }
+
+  // curl over https with the test CA; returns the result, the HTTP code on the last line.
+  CommandResult Curl(const std::string& url, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"curl", "-sS",      "--noproxy",    "*",  "--max-time",
+                                     "5",    "--cacert", Cert("ca.pem"), "-w", "\n%{http_code}"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(url);
+    return RunCommand(argv, dir_.path());
+  }
+  static std::string HttpCode(const CommandResult& r) {
+    return r.out.substr(r.out.rfind('\n') + 1);
+  }
+
+  static TempDir* certs_;
+  static std::string* cert_error_;
+};
+TempDir* TlsTest::certs_ = nullptr;
+std::string* TlsTest::cert_error_ = nullptr;
+
+TEST_F(TlsTest, TlsListenerServesHttpsWithConfiguredCertificate) {
+  GatewayConfig c;
+  c.listener += "    tls: { certificate: " + Cert("server.pem") +
+                ", private_key: " + Cert("server.key") + " }\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+  ASSERT_EQ(url_.rfind("https://127.0.0.1:", 0), 0u) << url_;
+  CommandResult r = Curl(url_ + "/healthz", {});
+  EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.Describe() << ": " << r.err;
+  EXPECT_EQ(HttpCode(r), "200") << r.out;
+
+  // Plain HTTP on the TLS port gets no HTTP answer.
+  auto plain = Exchange(port_, Request("GET", "/healthz", ""), milliseconds(2000));
+  EXPECT_FALSE(plain.ok() && plain->status == 200) << "plain HTTP was served on a TLS listener";
+}
+
+TEST_F(TlsTest, MutualTlsListenerRequiresClientCertificateFromConfiguredCa) {
+  GatewayConfig c;
+  c.listener += "    tls: { certificate: " + Cert("server.pem") +
+                ", private_key: " + Cert("server.key") + ", client_ca: " + Cert("ca.pem") + " }\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+
+  CommandResult none = Curl(url_ + "/healthz", {});
+  EXPECT_FALSE(none.exit.exited && none.exit.code == 0)
+      << "served without a client certificate: " << none.out;
+  EXPECT_NE(HttpCode(none), "200");
+
+  CommandResult rogue =
+      Curl(url_ + "/healthz", {"--cert", Cert("rogue.pem"), "--key", Cert("rogue.key")});
+  EXPECT_FALSE(rogue.exit.exited && rogue.exit.code == 0)
+      << "served with a certificate from an unknown CA: " << rogue.out;
+  EXPECT_NE(HttpCode(rogue), "200");
+
+  CommandResult ok =
+      Curl(url_ + "/healthz", {"--cert", Cert("client.pem"), "--key", Cert("client.key")});
+  EXPECT_TRUE(ok.exit.exited && ok.exit.code == 0) << ok.exit.Describe() << ": " << ok.err;
+  EXPECT_EQ(HttpCode(ok), "200") << ok.out;
+}
+
+TEST_F(TlsTest, MissingCertificateFileStopsStartupNamingListenerAndFile) {
+  GatewayConfig c;
+  c.listener =
+      "    address: 127.0.0.1\n    port: 0\n"
+      "    tls: { certificate: missing-cert.pem, private_key: " +
+      Cert("server.key") + " }\n";
+  std::string yaml = c.Yaml();
+  // Name the listener so the message can be checked for it.
+  yaml.replace(yaml.find("- name: main"), 12, "- name: secure-door");
+  auto url = gw_.Start(yaml);
+  ASSERT_FALSE(url.ok()) << "started with a missing certificate file: " << *url;
+  ProcessExit e = gw_.Wait(milliseconds(5000));
+  EXPECT_TRUE(e.exited && e.code != 0) << e.Describe();
+  EXPECT_THAT(gw_.Stderr(), HasSubstr("secure-door"));
+  EXPECT_THAT(gw_.Stderr(), HasSubstr("missing-cert.pem"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Source address filtering
+
+TEST_F(GatewayTest, ConnectionFromOutsideAllowedCidrsIsClosedWithoutResponse) {
+  GatewayConfig c;
+  c.listener += "    allowed_cidrs: [10.0.0.0/8]\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+  auto conn = RawConnection::Connect(port_);
+  ASSERT_TRUE(conn.ok()) << conn.status().message();
+  (void)(*conn)->Send(Request("GET", "/healthz", ""));  // may already fail: the gateway closed
+  auto closed = (*conn)->ReadUntilClosed(milliseconds(2000));
+  ASSERT_TRUE(closed.ok()) << "a refused source's connection stayed open: "
+                           << closed.status().message();
+  EXPECT_EQ(*closed, "") << "a refused source must get no bytes";
+}
+
+TEST_F(GatewayTest, ConnectionFromInsideAllowedCidrsIsServed) {
+  GatewayConfig c;
+  c.listener += "    allowed_cidrs: [127.0.0.0/8]\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+  auto r = Exchange(port_, Request("GET", "/healthz", ""));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200) << r->Describe();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Unix socket listener
+
+TEST_F(GatewayTest, UnixSocketListenerServesHealth) {
+  const std::string sock = dir_.path() + "/gw.sock";
+  GatewayConfig c;
+  c.listener = "    unix_socket: " + sock + "\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(c));
+  EXPECT_EQ(url_, "unix:" + sock);
+  CommandResult r = RunCommand({"curl", "-sS", "--noproxy", "*", "--max-time", "5", "--unix-socket",
+                                sock, "-w", "\n%{http_code}", "http://localhost/healthz"},
+                               dir_.path());
+  EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.Describe() << ": " << r.err;
+  EXPECT_EQ(r.out.substr(r.out.rfind('\n') + 1), "200") << r.out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. The CLI: config check and startup failures
+
+TEST_F(GatewayTest, ConfigCheckReportsFileLineColumnAndFieldPath) {
+  dir_.WriteFile("bad.yaml",
+                 "listeners:\n"
+                 "  - name: main\n"
+                 "    port: notaport\n");
+  CommandResult r = RunCommand({PERIMETER_BIN, "config", "check", "bad.yaml"}, dir_.path());
+  EXPECT_TRUE(r.exit.exited && r.exit.code == 1) << r.exit.Describe();
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml:3:11"));
+  EXPECT_THAT(r.err, HasSubstr("listeners[0].port"));
+  EXPECT_THAT(r.err, HasSubstr("notaport"));
+}
+
+TEST_F(GatewayTest, ConfigCheckAcceptsValidFile) {
+  dir_.WriteFile("good.yaml", GatewayConfig{}.Yaml());
+  CommandResult r = RunCommand({PERIMETER_BIN, "config", "check", "good.yaml"}, dir_.path());
+  EXPECT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.Describe() << ": " << r.err;
+  EXPECT_THAT(r.out, HasSubstr("good.yaml"));
+}
+
+TEST_F(GatewayTest, ServeExitsWithCode2WhenPortIsInUse) {
+  int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+
+  GatewayConfig c;
+  c.listener = "    address: 127.0.0.1\n    port: " + port + "\n";
+  auto url = gw_.Start(c.Yaml());
+  ::close(holder);
+  ASSERT_FALSE(url.ok()) << "started on a port another socket holds: " << *url;
+  ProcessExit e = gw_.Wait(milliseconds(5000));
+  EXPECT_TRUE(e.exited && e.code == 2) << e.Describe();
+  EXPECT_THAT(gw_.Stderr(), HasSubstr(port));
+  EXPECT_THAT(gw_.Stderr(), HasSubstr("in use"));
+}
+
+}  // namespace
+}  // namespace perimeter::testing
