@@ -17,14 +17,17 @@ Result<model::Message::Role> ParseRole(const json::object& m, const std::string&
 }
 
 // Converse content blocks: only {"text": ...} is modelled; other block kinds are refused by name.
-Status ConverseBlocks(const json::array& blocks, const std::string& path, std::vector<std::string>& out) {
-  if (blocks.empty()) return InvalidArgument("field '" + path + "' must contain at least one content block");
+Status ConverseBlocks(const json::array& blocks, const std::string& path,
+                      std::vector<std::string>& out) {
+  if (blocks.empty())
+    return InvalidArgument("field '" + path + "' must contain at least one content block");
   for (size_t i = 0; i < blocks.size(); ++i) {
     const std::string p = Join(path, i);
     if (!blocks[i].is_object()) return InvalidArgument("field '" + p + "' must be an object");
     const auto& b = blocks[i].as_object();
     if (const json::value* t = b.if_contains("text")) {
-      if (!t->is_string()) return InvalidArgument("field '" + Join(p, "text") + "' must be a string");
+      if (!t->is_string())
+        return InvalidArgument("field '" + Join(p, "text") + "' must be a string");
       out.emplace_back(t->as_string());
       continue;
     }
@@ -45,12 +48,14 @@ Result<model::ChatRequest> ParseConverseRequest(std::string_view body, std::stri
   req.model = std::move(model_id);
   for (const char* unsupported : {"toolConfig", "promptVariables"}) {
     if (o.contains(unsupported)) {
-      return InvalidArgument(std::string("field '") + unsupported + "' is not supported by this gateway yet");
+      return InvalidArgument(std::string("field '") + unsupported +
+                             "' is not supported by this gateway yet");
     }
   }
   auto msgs = RequiredArray(o, "messages", "");
   if (!msgs.ok()) return msgs.status();
-  if ((*msgs)->empty()) return InvalidArgument("field 'messages' must contain at least one message");
+  if ((*msgs)->empty())
+    return InvalidArgument("field 'messages' must contain at least one message");
   for (size_t i = 0; i < (*msgs)->size(); ++i) {
     const std::string p = Join("messages", i);
     const json::value& mv = (**msgs)[i];
@@ -65,7 +70,8 @@ Result<model::ChatRequest> ParseConverseRequest(std::string_view body, std::stri
     req.messages.push_back(std::move(m));
   }
   if (const json::value* sys = o.if_contains("system")) {
-    if (!sys->is_array()) return InvalidArgument("field 'system' must be an array of {\"text\": ...} blocks");
+    if (!sys->is_array())
+      return InvalidArgument("field 'system' must be an array of {\"text\": ...} blocks");
     PERIMETER_RETURN_IF_ERROR(ConverseBlocks(sys->as_array(), "system", req.system));
   }
   if (const json::value* inf = o.if_contains("inferenceConfig")) {
@@ -81,10 +87,13 @@ Result<model::ChatRequest> ParseConverseRequest(std::string_view body, std::stri
     if (!tp.ok()) return tp.status();
     req.top_p = *tp;
     if (const json::value* ss = io.if_contains("stopSequences")) {
-      if (!ss->is_array()) return InvalidArgument("field 'inferenceConfig.stopSequences' must be an array of strings");
+      if (!ss->is_array())
+        return InvalidArgument("field 'inferenceConfig.stopSequences' must be an array of strings");
       for (size_t i = 0; i < ss->as_array().size(); ++i) {
         const auto& s = ss->as_array()[i];
-        if (!s.is_string()) return InvalidArgument("field 'inferenceConfig.stopSequences." + std::to_string(i) + "' must be a string");
+        if (!s.is_string())
+          return InvalidArgument("field 'inferenceConfig.stopSequences." + std::to_string(i) +
+                                 "' must be a string");
         req.stop_sequences.emplace_back(s.as_string());
       }
     }
@@ -94,10 +103,14 @@ Result<model::ChatRequest> ParseConverseRequest(std::string_view body, std::stri
 
 std::string_view ConverseStopReason(model::StopReason r) {
   switch (r) {
-    case model::StopReason::kEndTurn: return "end_turn";
-    case model::StopReason::kMaxTokens: return "max_tokens";
-    case model::StopReason::kStopSequence: return "stop_sequence";
-    case model::StopReason::kContentFiltered: return "content_filtered";
+    case model::StopReason::kEndTurn:
+      return "end_turn";
+    case model::StopReason::kMaxTokens:
+      return "max_tokens";
+    case model::StopReason::kStopSequence:
+      return "stop_sequence";
+    case model::StopReason::kContentFiltered:
+      return "content_filtered";
   }
   return "end_turn";
 }
@@ -118,25 +131,29 @@ std::string EncodeConverseResponse(const model::ChatResponse& r, int64_t latency
 
 std::string ConverseMessageStartEvent() { return R"({"role":"assistant"})"; }
 std::string ConverseDeltaEvent(std::string_view text) {
-  return json::serialize(json::object{{"contentBlockIndex", 0}, {"delta", json::object{{"text", text}}}});
+  return json::serialize(
+      json::object{{"contentBlockIndex", 0}, {"delta", json::object{{"text", text}}}});
 }
 std::string ConverseBlockStopEvent() { return R"({"contentBlockIndex":0})"; }
 std::string ConverseMessageStopEvent(model::StopReason r) {
   return json::serialize(json::object{{"stopReason", ConverseStopReason(r)}});
 }
 std::string ConverseMetadataEvent(const model::Usage& u, int64_t latency_ms) {
-  return json::serialize(json::object{{"usage", UsageObject(u)}, {"metrics", json::object{{"latencyMs", latency_ms}}}});
+  return json::serialize(json::object{{"usage", UsageObject(u)},
+                                      {"metrics", json::object{{"latencyMs", latency_ms}}}});
 }
 
 // ---- Anthropic messages ----
 
 namespace {
-Status AnthropicContent(const json::value& v, const std::string& path, std::vector<std::string>& out) {
+Status AnthropicContent(const json::value& v, const std::string& path,
+                        std::vector<std::string>& out) {
   if (v.is_string()) {
     out.emplace_back(v.as_string());
     return Status::Ok();
   }
-  if (!v.is_array()) return InvalidArgument("field '" + path + "' must be a string or an array of content blocks");
+  if (!v.is_array())
+    return InvalidArgument("field '" + path + "' must be a string or an array of content blocks");
   for (size_t i = 0; i < v.as_array().size(); ++i) {
     const std::string p = Join(path, i);
     const auto& b = v.as_array()[i];
@@ -163,7 +180,9 @@ Result<model::ChatRequest> ParseAnthropicRequest(std::string_view body, std::str
   req.model = std::move(model_id);
   auto version = RequiredString(o, "anthropic_version", "");
   if (!version.ok()) {
-    return InvalidArgument(version.status().message() + " (an Anthropic messages body needs \"anthropic_version\": \"bedrock-2023-05-31\")");
+    return InvalidArgument(
+        version.status().message() +
+        " (an Anthropic messages body needs \"anthropic_version\": \"bedrock-2023-05-31\")");
   }
   auto mt = OptionalUInt(o, "max_tokens", "", 1, 1'000'000);
   if (!mt.ok()) return mt.status();
@@ -171,7 +190,8 @@ Result<model::ChatRequest> ParseAnthropicRequest(std::string_view body, std::str
   req.max_tokens = *mt;
   auto msgs = RequiredArray(o, "messages", "");
   if (!msgs.ok()) return msgs.status();
-  if ((*msgs)->empty()) return InvalidArgument("field 'messages' must contain at least one message");
+  if ((*msgs)->empty())
+    return InvalidArgument("field 'messages' must contain at least one message");
   for (size_t i = 0; i < (*msgs)->size(); ++i) {
     const std::string p = Join("messages", i);
     const json::value& mv = (**msgs)[i];
@@ -185,7 +205,8 @@ Result<model::ChatRequest> ParseAnthropicRequest(std::string_view body, std::str
     PERIMETER_RETURN_IF_ERROR(AnthropicContent(*c, Join(p, "content"), m.text));
     req.messages.push_back(std::move(m));
   }
-  if (const json::value* sys = o.if_contains("system")) PERIMETER_RETURN_IF_ERROR(AnthropicContent(*sys, "system", req.system));
+  if (const json::value* sys = o.if_contains("system"))
+    PERIMETER_RETURN_IF_ERROR(AnthropicContent(*sys, "system", req.system));
   auto t = OptionalNumber(o, "temperature", "", 0, 1);
   if (!t.ok()) return t.status();
   req.temperature = *t;
@@ -193,22 +214,29 @@ Result<model::ChatRequest> ParseAnthropicRequest(std::string_view body, std::str
   if (!tp.ok()) return tp.status();
   req.top_p = *tp;
   if (const json::value* ss = o.if_contains("stop_sequences")) {
-    if (!ss->is_array()) return InvalidArgument("field 'stop_sequences' must be an array of strings");
+    if (!ss->is_array())
+      return InvalidArgument("field 'stop_sequences' must be an array of strings");
     for (size_t i = 0; i < ss->as_array().size(); ++i) {
-      if (!ss->as_array()[i].is_string()) return InvalidArgument("field 'stop_sequences." + std::to_string(i) + "' must be a string");
+      if (!ss->as_array()[i].is_string())
+        return InvalidArgument("field 'stop_sequences." + std::to_string(i) + "' must be a string");
       req.stop_sequences.emplace_back(ss->as_array()[i].as_string());
     }
   }
-  if (o.contains("tools")) return InvalidArgument("field 'tools' is not supported by this gateway yet");
+  if (o.contains("tools"))
+    return InvalidArgument("field 'tools' is not supported by this gateway yet");
   return req;
 }
 
 std::string_view AnthropicStopReason(model::StopReason r) {
   switch (r) {
-    case model::StopReason::kEndTurn: return "end_turn";
-    case model::StopReason::kMaxTokens: return "max_tokens";
-    case model::StopReason::kStopSequence: return "stop_sequence";
-    case model::StopReason::kContentFiltered: return "end_turn";
+    case model::StopReason::kEndTurn:
+      return "end_turn";
+    case model::StopReason::kMaxTokens:
+      return "max_tokens";
+    case model::StopReason::kStopSequence:
+      return "stop_sequence";
+    case model::StopReason::kContentFiltered:
+      return "end_turn";
   }
   return "end_turn";
 }
@@ -220,14 +248,22 @@ std::string EncodeAnthropicResponse(const model::ChatResponse& r, std::string_vi
                  {"model", model_id},
                  {"content", json::array{json::object{{"type", "text"}, {"text", r.text}}}},
                  {"stop_reason", AnthropicStopReason(r.stop_reason)}};
-  o["stop_sequence"] = r.stop_sequence.empty() ? json::value(nullptr) : json::value(r.stop_sequence);
-  o["usage"] = json::object{{"input_tokens", r.usage.input_tokens}, {"output_tokens", r.usage.output_tokens}};
+  o["stop_sequence"] =
+      r.stop_sequence.empty() ? json::value(nullptr) : json::value(r.stop_sequence);
+  o["usage"] = json::object{{"input_tokens", r.usage.input_tokens},
+                            {"output_tokens", r.usage.output_tokens}};
   return json::serialize(o);
 }
 
-std::string AnthropicMessageStart(std::string_view id, std::string_view model_id, uint32_t input_tokens) {
-  json::object msg{{"id", id}, {"type", "message"}, {"role", "assistant"}, {"model", model_id},
-                   {"content", json::array{}}, {"stop_reason", nullptr}, {"stop_sequence", nullptr},
+std::string AnthropicMessageStart(std::string_view id, std::string_view model_id,
+                                  uint32_t input_tokens) {
+  json::object msg{{"id", id},
+                   {"type", "message"},
+                   {"role", "assistant"},
+                   {"model", model_id},
+                   {"content", json::array{}},
+                   {"stop_reason", nullptr},
+                   {"stop_sequence", nullptr},
                    {"usage", json::object{{"input_tokens", input_tokens}, {"output_tokens", 0}}}};
   return json::serialize(json::object{{"type", "message_start"}, {"message", std::move(msg)}});
 }
@@ -235,22 +271,28 @@ std::string AnthropicBlockStart() {
   return R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})";
 }
 std::string AnthropicTextDelta(std::string_view text) {
-  return json::serialize(json::object{{"type", "content_block_delta"}, {"index", 0},
-                                      {"delta", json::object{{"type", "text_delta"}, {"text", text}}}});
+  return json::serialize(
+      json::object{{"type", "content_block_delta"},
+                   {"index", 0},
+                   {"delta", json::object{{"type", "text_delta"}, {"text", text}}}});
 }
 std::string AnthropicBlockStop() { return R"({"type":"content_block_stop","index":0})"; }
-std::string AnthropicMessageDelta(model::StopReason r, std::string_view stop_sequence, uint32_t output_tokens) {
+std::string AnthropicMessageDelta(model::StopReason r, std::string_view stop_sequence,
+                                  uint32_t output_tokens) {
   json::object delta{{"stop_reason", AnthropicStopReason(r)}};
-  delta["stop_sequence"] = stop_sequence.empty() ? json::value(nullptr) : json::value(stop_sequence);
-  return json::serialize(json::object{{"type", "message_delta"}, {"delta", std::move(delta)},
+  delta["stop_sequence"] =
+      stop_sequence.empty() ? json::value(nullptr) : json::value(stop_sequence);
+  return json::serialize(json::object{{"type", "message_delta"},
+                                      {"delta", std::move(delta)},
                                       {"usage", json::object{{"output_tokens", output_tokens}}}});
 }
 std::string AnthropicMessageStop(const model::Usage& u, int64_t latency_ms, int64_t first_byte_ms) {
   return json::serialize(json::object{
       {"type", "message_stop"},
-      {"amazon-bedrock-invocationMetrics",
-       json::object{{"inputTokenCount", u.input_tokens}, {"outputTokenCount", u.output_tokens},
-                    {"invocationLatency", latency_ms}, {"firstByteLatency", first_byte_ms}}}});
+      {"amazon-bedrock-invocationMetrics", json::object{{"inputTokenCount", u.input_tokens},
+                                                        {"outputTokenCount", u.output_tokens},
+                                                        {"invocationLatency", latency_ms},
+                                                        {"firstByteLatency", first_byte_ms}}}});
 }
 
 std::string ChunkPayload(std::string_view bytes) {

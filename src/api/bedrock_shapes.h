@@ -27,11 +27,13 @@ Result<model::ChatRequest> ParseAnthropicRequest(std::string_view body, std::str
 std::string EncodeAnthropicResponse(const model::ChatResponse& r, std::string_view model_id);
 std::string_view AnthropicStopReason(model::StopReason r);
 // Anthropic streaming events, each the bytes of one InvokeModelWithResponseStream chunk.
-std::string AnthropicMessageStart(std::string_view id, std::string_view model_id, uint32_t input_tokens);
+std::string AnthropicMessageStart(std::string_view id, std::string_view model_id,
+                                  uint32_t input_tokens);
 std::string AnthropicBlockStart();
 std::string AnthropicTextDelta(std::string_view text);
 std::string AnthropicBlockStop();
-std::string AnthropicMessageDelta(model::StopReason r, std::string_view stop_sequence, uint32_t output_tokens);
+std::string AnthropicMessageDelta(model::StopReason r, std::string_view stop_sequence,
+                                  uint32_t output_tokens);
 std::string AnthropicMessageStop(const model::Usage& u, int64_t latency_ms, int64_t first_byte_ms);
 // The payload of a `chunk` event: {"bytes":"<base64>"}.
 std::string ChunkPayload(std::string_view bytes);

@@ -22,7 +22,8 @@ class RouteFilter final : public pipeline::Filter {
  public:
   explicit RouteFilter(std::shared_ptr<pipeline::Metrics> metrics) : metrics_(std::move(metrics)) {}
   std::string_view name() const override { return "route"; }
-  boost::asio::awaitable<pipeline::FilterStatus> OnRequest(pipeline::RequestContext& ctx) const override;
+  boost::asio::awaitable<pipeline::FilterStatus> OnRequest(
+      pipeline::RequestContext& ctx) const override;
 
  private:
   std::shared_ptr<pipeline::Metrics> metrics_;
@@ -30,9 +31,11 @@ class RouteFilter final : public pipeline::Filter {
 
 class UpstreamFilter final : public pipeline::Filter {
  public:
-  explicit UpstreamFilter(std::shared_ptr<const upstream::ModelRouter> router) : router_(std::move(router)) {}
+  explicit UpstreamFilter(std::shared_ptr<const upstream::ModelRouter> router)
+      : router_(std::move(router)) {}
   std::string_view name() const override { return "upstream"; }
-  boost::asio::awaitable<pipeline::FilterStatus> OnRequest(pipeline::RequestContext& ctx) const override;
+  boost::asio::awaitable<pipeline::FilterStatus> OnRequest(
+      pipeline::RequestContext& ctx) const override;
 
  private:
   std::shared_ptr<const upstream::ModelRouter> router_;

@@ -16,7 +16,8 @@ Result<Gateway> BuildGateway(const config::Config& cfg, const identity::EnvReade
   filters.push_back(std::make_unique<pipeline::RequestIdFilter>());
   filters.push_back(std::make_unique<pipeline::AccessLogFilter>(std::move(*sink), g.metrics));
   filters.push_back(std::make_unique<RouteFilter>(g.metrics));
-  filters.push_back(std::make_unique<UpstreamFilter>(std::shared_ptr<const upstream::ModelRouter>(std::move(*router))));
+  filters.push_back(std::make_unique<UpstreamFilter>(
+      std::shared_ptr<const upstream::ModelRouter>(std::move(*router))));
   g.chain = std::make_shared<pipeline::FilterChain>(std::move(filters));
   return g;
 }

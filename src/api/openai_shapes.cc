@@ -15,14 +15,16 @@ Result<model::ChatRequest> ParseChatCompletionsRequest(std::string_view body) {
   req.model = *model_id;
   for (const char* unsupported : {"tools", "functions", "tool_choice", "function_call"}) {
     if (o.contains(unsupported)) {
-      return InvalidArgument(std::string("field '") + unsupported + "' is not supported by this gateway yet");
+      return InvalidArgument(std::string("field '") + unsupported +
+                             "' is not supported by this gateway yet");
     }
   }
   auto n = OptionalUInt(o, "n", "", 1, 1);
   if (!n.ok()) return InvalidArgument("field 'n' must be 1 (one choice per request)");
   auto msgs = RequiredArray(o, "messages", "");
   if (!msgs.ok()) return msgs.status();
-  if ((*msgs)->empty()) return InvalidArgument("field 'messages' must contain at least one message");
+  if ((*msgs)->empty())
+    return InvalidArgument("field 'messages' must contain at least one message");
   for (size_t i = 0; i < (*msgs)->size(); ++i) {
     const std::string p = "messages[" + std::to_string(i) + "]";
     const json::value& mv = (**msgs)[i];
@@ -51,7 +53,8 @@ Result<model::ChatRequest> ParseChatCompletionsRequest(std::string_view body) {
         text.push_back(std::move(*t));
       }
     } else {
-      return InvalidArgument("field '" + p + ".content' must be a string or an array of text parts");
+      return InvalidArgument("field '" + p +
+                             ".content' must be a string or an array of text parts");
     }
     if (*role == "system" || *role == "developer") {
       for (auto& t : text) req.system.push_back(std::move(t));
@@ -65,7 +68,8 @@ Result<model::ChatRequest> ParseChatCompletionsRequest(std::string_view body) {
                              "'; expected system, developer, user or assistant");
     }
   }
-  if (req.messages.empty()) return InvalidArgument("field 'messages' must contain at least one user or assistant message");
+  if (req.messages.empty())
+    return InvalidArgument("field 'messages' must contain at least one user or assistant message");
   auto mt = OptionalUInt(o, "max_completion_tokens", "", 1, 1'000'000);
   if (!mt.ok()) return mt.status();
   if (!*mt) {
@@ -84,7 +88,8 @@ Result<model::ChatRequest> ParseChatCompletionsRequest(std::string_view body) {
       req.stop_sequences.emplace_back(stop->as_string());
     } else if (stop->is_array()) {
       for (size_t i = 0; i < stop->as_array().size(); ++i) {
-        if (!stop->as_array()[i].is_string()) return InvalidArgument("field 'stop[" + std::to_string(i) + "]' must be a string");
+        if (!stop->as_array()[i].is_string())
+          return InvalidArgument("field 'stop[" + std::to_string(i) + "]' must be a string");
         req.stop_sequences.emplace_back(stop->as_array()[i].as_string());
       }
     } else {
@@ -106,9 +111,12 @@ Result<model::ChatRequest> ParseChatCompletionsRequest(std::string_view body) {
 std::string_view OpenAiFinishReason(model::StopReason r) {
   switch (r) {
     case model::StopReason::kEndTurn:
-    case model::StopReason::kStopSequence: return "stop";
-    case model::StopReason::kMaxTokens: return "length";
-    case model::StopReason::kContentFiltered: return "content_filter";
+    case model::StopReason::kStopSequence:
+      return "stop";
+    case model::StopReason::kMaxTokens:
+      return "length";
+    case model::StopReason::kContentFiltered:
+      return "content_filter";
   }
   return "stop";
 }
@@ -119,11 +127,13 @@ static json::object UsageObject(const model::Usage& u) {
                       {"total_tokens", u.input_tokens + u.output_tokens}};
 }
 
-std::string EncodeChatCompletion(const model::ChatResponse& r, std::string_view model_id, int64_t created) {
-  json::object choice{{"index", 0},
-                      {"message", json::object{{"role", "assistant"}, {"content", r.text}, {"refusal", nullptr}}},
-                      {"logprobs", nullptr},
-                      {"finish_reason", OpenAiFinishReason(r.stop_reason)}};
+std::string EncodeChatCompletion(const model::ChatResponse& r, std::string_view model_id,
+                                 int64_t created) {
+  json::object choice{
+      {"index", 0},
+      {"message", json::object{{"role", "assistant"}, {"content", r.text}, {"refusal", nullptr}}},
+      {"logprobs", nullptr},
+      {"finish_reason", OpenAiFinishReason(r.stop_reason)}};
   return json::serialize(json::object{{"id", r.id.empty() ? "chatcmpl-perimeter" : r.id},
                                       {"object", "chat.completion"},
                                       {"created", created},
@@ -133,25 +143,36 @@ std::string EncodeChatCompletion(const model::ChatResponse& r, std::string_view 
 }
 
 std::string EncodeChatChunk(std::string_view id, std::string_view model_id, int64_t created,
-                            std::string_view content, bool role_delta, const model::StopReason* finish) {
+                            std::string_view content, bool role_delta,
+                            const model::StopReason* finish) {
   json::object delta;
   if (role_delta) delta["role"] = "assistant";
   if (!content.empty() || role_delta) delta["content"] = content;
   json::object choice{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}};
-  choice["finish_reason"] = finish ? json::value(OpenAiFinishReason(*finish)) : json::value(nullptr);
-  return json::serialize(json::object{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                                      {"model", model_id}, {"choices", json::array{std::move(choice)}}});
+  choice["finish_reason"] =
+      finish ? json::value(OpenAiFinishReason(*finish)) : json::value(nullptr);
+  return json::serialize(json::object{{"id", id},
+                                      {"object", "chat.completion.chunk"},
+                                      {"created", created},
+                                      {"model", model_id},
+                                      {"choices", json::array{std::move(choice)}}});
 }
 
-std::string EncodeUsageChunk(std::string_view id, std::string_view model_id, int64_t created, const model::Usage& u) {
-  return json::serialize(json::object{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                                      {"model", model_id}, {"choices", json::array{}}, {"usage", UsageObject(u)}});
+std::string EncodeUsageChunk(std::string_view id, std::string_view model_id, int64_t created,
+                             const model::Usage& u) {
+  return json::serialize(json::object{{"id", id},
+                                      {"object", "chat.completion.chunk"},
+                                      {"created", created},
+                                      {"model", model_id},
+                                      {"choices", json::array{}},
+                                      {"usage", UsageObject(u)}});
 }
 
 std::string EncodeModelList(const std::vector<std::string>& models, int64_t created) {
   json::array data;
   for (const auto& m : models) {
-    data.push_back(json::object{{"id", m}, {"object", "model"}, {"created", created}, {"owned_by", "perimeter"}});
+    data.push_back(json::object{
+        {"id", m}, {"object", "model"}, {"created", created}, {"owned_by", "perimeter"}});
   }
   return json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}});
 }

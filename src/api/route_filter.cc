@@ -19,10 +19,11 @@ boost::asio::awaitable<FilterStatus> Refuse(pipeline::RequestContext& ctx, const
   co_return FilterStatus::kStop;
 }
 
-boost::asio::awaitable<FilterStatus> Reply(pipeline::RequestContext& ctx, int status, std::string content_type,
-                                           std::string body) {
+boost::asio::awaitable<FilterStatus> Reply(pipeline::RequestContext& ctx, int status,
+                                           std::string content_type, std::string body) {
   ctx.status = status;
-  (void)co_await ctx.writer->Send(pipeline::MakeReply(status, std::move(content_type), std::move(body)));
+  (void)co_await ctx.writer->Send(
+      pipeline::MakeReply(status, std::move(content_type), std::move(body)));
   co_return FilterStatus::kStop;
 }
 
@@ -35,10 +36,13 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
 
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
     ctx.flavor = ApiFlavor::kPlain;
-    ctx.operation = path == "/healthz" ? Operation::kHealth : path == "/readyz" ? Operation::kReady : Operation::kMetrics;
+    ctx.operation = path == "/healthz"  ? Operation::kHealth
+                    : path == "/readyz" ? Operation::kReady
+                                        : Operation::kMetrics;
     if (!get) co_return co_await Refuse(ctx, InvalidArgument(path + " answers GET only"));
     if (ctx.operation == Operation::kMetrics) {
-      co_return co_await Reply(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", metrics_->RenderPrometheus());
+      co_return co_await Reply(ctx, 200, "text/plain; version=0.0.4; charset=utf-8",
+                               metrics_->RenderPrometheus());
     }
     co_return co_await Reply(ctx, 200, "application/json", R"({"status":"ok"})");
   }
@@ -63,12 +67,15 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
       if (!obj.ok()) co_return co_await Refuse(ctx, obj.status());
       auto m = RequiredString(*obj, "model", "");
       if (!m.ok()) co_return co_await Refuse(ctx, m.status());
-      if (!obj->contains("input")) co_return co_await Refuse(ctx, InvalidArgument("required field 'input' is missing"));
+      if (!obj->contains("input"))
+        co_return co_await Refuse(ctx, InvalidArgument("required field 'input' is missing"));
       ctx.model_id = m->substr(0, kMaxModelIdBytes);
       co_return FilterStatus::kContinue;
     }
-    co_return co_await Refuse(ctx, NotFound("no OpenAI operation at " + req.method + " " + path.substr(0, 256) +
-                                            "; this gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models"));
+    co_return co_await Refuse(
+        ctx, NotFound("no OpenAI operation at " + req.method + " " + path.substr(0, 256) +
+                      "; this gateway serves POST /v1/chat/completions, POST /v1/embeddings and "
+                      "GET /v1/models"));
   }
 
   // Bedrock Runtime: /model/{modelId}/{operation}
@@ -78,18 +85,27 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
     size_t slash = rest.rfind('/');
     if (slash != std::string_view::npos && slash > 0) {
       std::string_view op = rest.substr(slash + 1);
-      if (op == "invoke") ctx.operation = Operation::kInvokeModel;
-      else if (op == "invoke-with-response-stream") ctx.operation = Operation::kInvokeModelWithResponseStream;
-      else if (op == "converse") ctx.operation = Operation::kConverse;
-      else if (op == "converse-stream") ctx.operation = Operation::kConverseStream;
+      if (op == "invoke")
+        ctx.operation = Operation::kInvokeModel;
+      else if (op == "invoke-with-response-stream")
+        ctx.operation = Operation::kInvokeModelWithResponseStream;
+      else if (op == "converse")
+        ctx.operation = Operation::kConverse;
+      else if (op == "converse-stream")
+        ctx.operation = Operation::kConverseStream;
       if (ctx.operation != Operation::kUnknown) {
         if (!post) {
-          co_return co_await Refuse(ctx, InvalidArgument(std::string(pipeline::OperationName(ctx.operation)) + " takes POST"));
+          co_return co_await Refuse(
+              ctx,
+              InvalidArgument(std::string(pipeline::OperationName(ctx.operation)) + " takes POST"));
         }
         auto id = UriDecode(rest.substr(0, slash));
-        if (!id.ok()) co_return co_await Refuse(ctx, InvalidArgument("the model id in the path is not validly percent-encoded"));
+        if (!id.ok())
+          co_return co_await Refuse(
+              ctx, InvalidArgument("the model id in the path is not validly percent-encoded"));
         if (id->empty() || id->size() > kMaxModelIdBytes) {
-          co_return co_await Refuse(ctx, InvalidArgument("the model id must be 1 to 2048 characters long"));
+          co_return co_await Refuse(
+              ctx, InvalidArgument("the model id must be 1 to 2048 characters long"));
         }
         ctx.model_id = *id;
         const bool stream = ctx.operation == Operation::kConverseStream ||

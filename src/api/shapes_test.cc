@@ -37,21 +37,25 @@ TEST_P(ConverseErrorTest, NamesTheField) {
   auto r = ParseConverseRequest(GetParam().body, "m");
   ASSERT_FALSE(r.ok()) << GetParam().body;
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find(GetParam().expect), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(GetParam().expect), std::string::npos)
+      << r.status().message();
 }
 INSTANTIATE_TEST_SUITE_P(
     Cases, ConverseErrorTest,
-    ::testing::Values(Bad{"", "empty"}, Bad{"[]", "JSON object"}, Bad{"{", "not valid JSON"},
-                      Bad{"{}", "'messages' is missing"}, Bad{R"({"messages":[]})", "at least one message"},
-                      Bad{R"({"messages":[{"role":"system","content":[{"text":"a"}]}]})", "messages.0.role"},
-                      Bad{R"({"messages":[{"role":"user"}]})", "messages.0.content"},
-                      Bad{R"({"messages":[{"role":"user","content":[{"image":{}}]}]})", "'image' content block"},
-                      Bad{R"({"messages":[{"role":"user","content":[{"text":5}]}]})", "messages.0.content.0.text"},
-                      Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"maxTokens":0}})",
-                          "inferenceConfig.maxTokens"},
-                      Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"temperature":3}})",
-                          "inferenceConfig.temperature"},
-                      Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"toolConfig":{}})", "toolConfig"}));
+    ::testing::Values(
+        Bad{"", "empty"}, Bad{"[]", "JSON object"}, Bad{"{", "not valid JSON"},
+        Bad{"{}", "'messages' is missing"}, Bad{R"({"messages":[]})", "at least one message"},
+        Bad{R"({"messages":[{"role":"system","content":[{"text":"a"}]}]})", "messages.0.role"},
+        Bad{R"({"messages":[{"role":"user"}]})", "messages.0.content"},
+        Bad{R"({"messages":[{"role":"user","content":[{"image":{}}]}]})", "'image' content block"},
+        Bad{R"({"messages":[{"role":"user","content":[{"text":5}]}]})",
+            "messages.0.content.0.text"},
+        Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"maxTokens":0}})",
+            "inferenceConfig.maxTokens"},
+        Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"temperature":3}})",
+            "inferenceConfig.temperature"},
+        Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"toolConfig":{}})",
+            "toolConfig"}));
 
 TEST(AnthropicParseTest, AcceptsStringAndBlockContent) {
   auto r = ParseAnthropicRequest(
@@ -66,13 +70,26 @@ TEST(AnthropicParseTest, AcceptsStringAndBlockContent) {
 }
 
 TEST(AnthropicParseTest, RequiresVersionAndMaxTokens) {
-  EXPECT_NE(ParseAnthropicRequest(R"({"max_tokens":5,"messages":[{"role":"user","content":"x"}]})", "m")
-                .status().message().find("anthropic_version"), std::string::npos);
-  EXPECT_NE(ParseAnthropicRequest(R"({"anthropic_version":"v","messages":[{"role":"user","content":"x"}]})", "m")
-                .status().message().find("max_tokens"), std::string::npos);
+  EXPECT_NE(
+      ParseAnthropicRequest(R"({"max_tokens":5,"messages":[{"role":"user","content":"x"}]})", "m")
+          .status()
+          .message()
+          .find("anthropic_version"),
+      std::string::npos);
   EXPECT_NE(ParseAnthropicRequest(
-                R"({"anthropic_version":"v","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image"}]}]})", "m")
-                .status().message().find("messages.0.content.0.type"), std::string::npos);
+                R"({"anthropic_version":"v","messages":[{"role":"user","content":"x"}]})", "m")
+                .status()
+                .message()
+                .find("max_tokens"),
+            std::string::npos);
+  EXPECT_NE(
+      ParseAnthropicRequest(
+          R"({"anthropic_version":"v","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image"}]}]})",
+          "m")
+          .status()
+          .message()
+          .find("messages.0.content.0.type"),
+      std::string::npos);
 }
 
 TEST(ConverseEncodeTest, ResponseHasBedrockShape) {
@@ -81,7 +98,8 @@ TEST(ConverseEncodeTest, ResponseHasBedrockShape) {
   r.stop_reason = model::StopReason::kMaxTokens;
   r.usage = {3, 1};
   auto v = json::parse(EncodeConverseResponse(r, 12)).as_object();
-  EXPECT_EQ(v.at("output").at("message").at("content").as_array()[0].at("text").as_string(), "hello");
+  EXPECT_EQ(v.at("output").at("message").at("content").as_array()[0].at("text").as_string(),
+            "hello");
   EXPECT_EQ(v.at("stopReason").as_string(), "max_tokens");
   EXPECT_EQ(v.at("usage").at("totalTokens").as_int64(), 4);
   EXPECT_EQ(v.at("metrics").at("latencyMs").as_int64(), 12);
@@ -120,15 +138,32 @@ TEST(OpenAiParseTest, ParsesSystemRolesStopAndStreamOptions) {
 }
 
 TEST(OpenAiParseTest, ErrorsNameTheField) {
-  EXPECT_NE(ParseChatCompletionsRequest(R"({"messages":[]})").status().message().find("'model'"), std::string::npos);
-  EXPECT_NE(ParseChatCompletionsRequest(R"({"model":"m","messages":[{"role":"tool","content":"x"}]})")
-                .status().message().find("messages[0].role"), std::string::npos);
-  EXPECT_NE(ParseChatCompletionsRequest(R"({"model":"m","messages":[{"role":"user","content":"x"}],"n":2})")
-                .status().message().find("'n'"), std::string::npos);
-  EXPECT_NE(ParseChatCompletionsRequest(R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[]})")
-                .status().message().find("tools"), std::string::npos);
-  EXPECT_NE(ParseChatCompletionsRequest(R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]})")
-                .status().message().find("messages[0].content[0].type"), std::string::npos);
+  EXPECT_NE(ParseChatCompletionsRequest(R"({"messages":[]})").status().message().find("'model'"),
+            std::string::npos);
+  EXPECT_NE(
+      ParseChatCompletionsRequest(R"({"model":"m","messages":[{"role":"tool","content":"x"}]})")
+          .status()
+          .message()
+          .find("messages[0].role"),
+      std::string::npos);
+  EXPECT_NE(ParseChatCompletionsRequest(
+                R"({"model":"m","messages":[{"role":"user","content":"x"}],"n":2})")
+                .status()
+                .message()
+                .find("'n'"),
+            std::string::npos);
+  EXPECT_NE(ParseChatCompletionsRequest(
+                R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[]})")
+                .status()
+                .message()
+                .find("tools"),
+            std::string::npos);
+  EXPECT_NE(ParseChatCompletionsRequest(
+                R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]})")
+                .status()
+                .message()
+                .find("messages[0].content[0].type"),
+            std::string::npos);
 }
 
 TEST(OpenAiEncodeTest, CompletionChunkAndModelList) {

@@ -19,11 +19,14 @@ namespace {
 constexpr const char* kEventStream = "application/vnd.amazon.eventstream";
 
 int64_t MillisSince(const RequestContext& ctx) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - ctx.received_mono).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               ctx.received_mono)
+      .count();
 }
 
 int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(SystemClock().Now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(SystemClock().Now().time_since_epoch())
+      .count();
 }
 
 // Shared by the streaming sinks: commits the stream on first use and reports mid-stream errors
@@ -39,7 +42,9 @@ class StreamBase {
     h.emplace_back("Content-Type", content_type);
     co_return co_await ctx_.writer->StartStream(200, std::move(h));
   }
-  boost::asio::awaitable<Status> Write(std::string bytes) { co_return co_await ctx_.writer->WriteChunk(bytes); }
+  boost::asio::awaitable<Status> Write(std::string bytes) {
+    co_return co_await ctx_.writer->WriteChunk(bytes);
+  }
 
  protected:
   RequestContext& ctx_;
@@ -56,31 +61,39 @@ class ConverseStreamSink final : public model::ChatStreamSink, StreamBase {
   boost::asio::awaitable<Status> OnTextDelta(std::string_view text) override {
     co_return co_await Write(codec::EncodeEvent("contentBlockDelta", ConverseDeltaEvent(text)));
   }
-  boost::asio::awaitable<Status> OnStop(model::StopReason r, std::string_view, const model::Usage& u) override {
+  boost::asio::awaitable<Status> OnStop(model::StopReason r, std::string_view,
+                                        const model::Usage& u) override {
     ctx_.usage = u;
-    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(codec::EncodeEvent("contentBlockStop", ConverseBlockStopEvent())));
-    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(codec::EncodeEvent("messageStop", ConverseMessageStopEvent(r))));
-    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(codec::EncodeEvent("metadata", ConverseMetadataEvent(u, MillisSince(ctx_)))));
+    PERIMETER_CO_RETURN_IF_ERROR(
+        co_await Write(codec::EncodeEvent("contentBlockStop", ConverseBlockStopEvent())));
+    PERIMETER_CO_RETURN_IF_ERROR(
+        co_await Write(codec::EncodeEvent("messageStop", ConverseMessageStopEvent(r))));
+    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(
+        codec::EncodeEvent("metadata", ConverseMetadataEvent(u, MillisSince(ctx_)))));
     co_return co_await ctx_.writer->EndStream();
   }
 };
 
 class AnthropicChunkSink final : public model::ChatStreamSink, StreamBase {
  public:
-  AnthropicChunkSink(RequestContext& ctx, uint32_t estimated_input) : StreamBase(ctx), estimated_input_(estimated_input) {}
+  AnthropicChunkSink(RequestContext& ctx, uint32_t estimated_input)
+      : StreamBase(ctx), estimated_input_(estimated_input) {}
   boost::asio::awaitable<Status> OnStart(std::string_view id) override {
     PERIMETER_CO_RETURN_IF_ERROR(co_await Begin(kEventStream));
-    PERIMETER_CO_RETURN_IF_ERROR(co_await Chunk(AnthropicMessageStart(id, ctx_.model_id, estimated_input_)));
+    PERIMETER_CO_RETURN_IF_ERROR(
+        co_await Chunk(AnthropicMessageStart(id, ctx_.model_id, estimated_input_)));
     co_return co_await Chunk(AnthropicBlockStart());
   }
   boost::asio::awaitable<Status> OnTextDelta(std::string_view text) override {
     co_return co_await Chunk(AnthropicTextDelta(text));
   }
-  boost::asio::awaitable<Status> OnStop(model::StopReason r, std::string_view seq, const model::Usage& u) override {
+  boost::asio::awaitable<Status> OnStop(model::StopReason r, std::string_view seq,
+                                        const model::Usage& u) override {
     ctx_.usage = u;
     PERIMETER_CO_RETURN_IF_ERROR(co_await Chunk(AnthropicBlockStop()));
     PERIMETER_CO_RETURN_IF_ERROR(co_await Chunk(AnthropicMessageDelta(r, seq, u.output_tokens)));
-    PERIMETER_CO_RETURN_IF_ERROR(co_await Chunk(AnthropicMessageStop(u, MillisSince(ctx_), first_byte_ms_)));
+    PERIMETER_CO_RETURN_IF_ERROR(
+        co_await Chunk(AnthropicMessageStop(u, MillisSince(ctx_), first_byte_ms_)));
     co_return co_await ctx_.writer->EndStream();
   }
 
@@ -106,21 +119,27 @@ class RawPassthroughSink final : public model::RawChunkSink, StreamBase {
 
 class OpenAiSseSink final : public model::ChatStreamSink, StreamBase {
  public:
-  OpenAiSseSink(RequestContext& ctx, bool include_usage) : StreamBase(ctx), include_usage_(include_usage) {}
+  OpenAiSseSink(RequestContext& ctx, bool include_usage)
+      : StreamBase(ctx), include_usage_(include_usage) {}
   boost::asio::awaitable<Status> OnStart(std::string_view id) override {
     id_ = id.empty() ? "chatcmpl-" + ctx_.request_id : std::string(id);
     created_ = UnixNow();
     PERIMETER_CO_RETURN_IF_ERROR(co_await Begin("text/event-stream"));
-    co_return co_await Write(codec::EncodeSseData(EncodeChatChunk(id_, ctx_.model_id, created_, "", true, nullptr)));
+    co_return co_await Write(
+        codec::EncodeSseData(EncodeChatChunk(id_, ctx_.model_id, created_, "", true, nullptr)));
   }
   boost::asio::awaitable<Status> OnTextDelta(std::string_view text) override {
-    co_return co_await Write(codec::EncodeSseData(EncodeChatChunk(id_, ctx_.model_id, created_, text, false, nullptr)));
+    co_return co_await Write(
+        codec::EncodeSseData(EncodeChatChunk(id_, ctx_.model_id, created_, text, false, nullptr)));
   }
-  boost::asio::awaitable<Status> OnStop(model::StopReason r, std::string_view, const model::Usage& u) override {
+  boost::asio::awaitable<Status> OnStop(model::StopReason r, std::string_view,
+                                        const model::Usage& u) override {
     ctx_.usage = u;
-    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(codec::EncodeSseData(EncodeChatChunk(id_, ctx_.model_id, created_, "", false, &r))));
+    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(
+        codec::EncodeSseData(EncodeChatChunk(id_, ctx_.model_id, created_, "", false, &r))));
     if (include_usage_) {
-      PERIMETER_CO_RETURN_IF_ERROR(co_await Write(codec::EncodeSseData(EncodeUsageChunk(id_, ctx_.model_id, created_, u))));
+      PERIMETER_CO_RETURN_IF_ERROR(
+          co_await Write(codec::EncodeSseData(EncodeUsageChunk(id_, ctx_.model_id, created_, u))));
     }
     PERIMETER_CO_RETURN_IF_ERROR(co_await Write(codec::EncodeSseData("[DONE]")));
     co_return co_await ctx_.writer->EndStream();
@@ -153,7 +172,9 @@ boost::asio::awaitable<void> Fail(RequestContext& ctx, const Status& s) {
     // Bedrock's stream exceptions: modelStreamErrorException, throttlingException, ...
     std::string type = e.type;
     if (!type.empty()) type[0] = static_cast<char>(std::tolower(type[0]));
-    if (e.type == "InternalServerException" || e.type == "ServiceUnavailableException") type = e.type == "InternalServerException" ? "internalServerException" : "serviceUnavailableException";
+    if (e.type == "InternalServerException" || e.type == "ServiceUnavailableException")
+      type = e.type == "InternalServerException" ? "internalServerException"
+                                                 : "serviceUnavailableException";
     (void)co_await ctx.writer->WriteChunk(codec::EncodeException(type, payload));
   }
   (void)co_await ctx.writer->EndStream();
@@ -162,7 +183,8 @@ boost::asio::awaitable<void> Fail(RequestContext& ctx, const Status& s) {
 uint32_t EstimateInput(const model::ChatRequest& r) {
   uint32_t n = 0;
   for (const auto& s : r.system) n += model::CountWords(s);
-  for (const auto& m : r.messages) for (const auto& t : m.text) n += model::CountWords(t);
+  for (const auto& m : r.messages)
+    for (const auto& t : m.text) n += model::CountWords(t);
   return n;
 }
 
@@ -171,7 +193,8 @@ uint32_t EstimateInput(const model::ChatRequest& r) {
 boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& ctx) const {
   if (ctx.operation == Operation::kListModels) {
     ctx.status = 200;
-    (void)co_await ctx.writer->Send(pipeline::MakeReply(200, "application/json", EncodeModelList(router_->ListModels(), UnixNow())));
+    (void)co_await ctx.writer->Send(pipeline::MakeReply(
+        200, "application/json", EncodeModelList(router_->ListModels(), UnixNow())));
     co_return FilterStatus::kStop;
   }
   auto target = router_->Resolve(ctx.model_id);
@@ -193,16 +216,19 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
     co_return FilterStatus::kStop;
   }
 
-  const bool invoke = ctx.operation == Operation::kInvokeModel || ctx.operation == Operation::kInvokeModelWithResponseStream;
+  const bool invoke = ctx.operation == Operation::kInvokeModel ||
+                      ctx.operation == Operation::kInvokeModelWithResponseStream;
   if (invoke && up.SupportsRawInvoke()) {
-    model::RawInvokeRequest raw{target->upstream_model, ctx.request.body, ctx.raw_body_content_type, ctx.raw_accept};
+    model::RawInvokeRequest raw{target->upstream_model, ctx.request.body, ctx.raw_body_content_type,
+                                ctx.raw_accept};
     if (ctx.operation == Operation::kInvokeModel) {
       auto r = co_await up.InvokeRaw(raw);
       if (!r.ok()) {
         co_await Fail(ctx, r.status());
       } else {
         ctx.status = 200;
-        (void)co_await ctx.writer->Send(pipeline::MakeReply(200, r->content_type, std::move(r->body)));
+        (void)co_await ctx.writer->Send(
+            pipeline::MakeReply(200, r->content_type, std::move(r->body)));
       }
     } else {
       RawPassthroughSink sink(ctx);
@@ -233,9 +259,15 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
     ctx.usage = r->usage;
     std::string body;
     switch (ctx.operation) {
-      case Operation::kConverse: body = EncodeConverseResponse(*r, MillisSince(ctx)); break;
-      case Operation::kInvokeModel: body = EncodeAnthropicResponse(*r, ctx.model_id); break;
-      default: body = EncodeChatCompletion(*r, ctx.model_id, UnixNow()); break;
+      case Operation::kConverse:
+        body = EncodeConverseResponse(*r, MillisSince(ctx));
+        break;
+      case Operation::kInvokeModel:
+        body = EncodeAnthropicResponse(*r, ctx.model_id);
+        break;
+      default:
+        body = EncodeChatCompletion(*r, ctx.model_id, UnixNow());
+        break;
     }
     ctx.status = 200;
     (void)co_await ctx.writer->Send(pipeline::MakeReply(200, "application/json", std::move(body)));

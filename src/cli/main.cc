@@ -66,11 +66,14 @@ int Serve(const std::string& config_path) {
   for (const auto& b : *bound) {
     std::cout << "perimeter: listening on " << b.url << " (listener \"" << b.name << "\")\n";
   }
-  std::cout << "perimeter: config " << cfg->source << ", state in " << cfg->server.state_dir << "\n";
+  std::cout << "perimeter: config " << cfg->source << ", state in " << cfg->server.state_dir
+            << "\n";
   if (!bound->empty() && bound->front().url.rfind("http", 0) == 0) {
     std::cout << "perimeter: try it:\n  curl -s " << bound->front().url
               << "/v1/chat/completions -H 'Content-Type: application/json' "
-                 "-d '{\"model\":\"perimeter.echo-v1\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n";
+                 "-d "
+                 "'{\"model\":\"perimeter.echo-v1\",\"messages\":[{\"role\":\"user\",\"content\":"
+                 "\"Hello\"}]}'\n";
   }
   std::cout.flush();
 
@@ -105,7 +108,8 @@ int main(int argc, char** argv) {
   auto* cfg_cmd = app.add_subcommand("config", "Work with configuration files");
   cfg_cmd->require_subcommand(1);
   std::string check_file;
-  auto* check = cfg_cmd->add_subcommand("check", "Validate a config file; errors name file, line and field");
+  auto* check =
+      cfg_cmd->add_subcommand("check", "Validate a config file; errors name file, line and field");
   check->add_option("FILE", check_file, "YAML config file")->required();
   auto* example = cfg_cmd->add_subcommand("defaults", "Print the embedded default config");
 
@@ -124,8 +128,8 @@ int main(int argc, char** argv) {
       std::cerr << check_file << ": " << gw.status().message() << "\n";
       return 1;
     }
-    std::cout << check_file << ": OK (" << c->listeners.size() << " listener(s), " << c->upstreams.size()
-              << " upstream(s), " << c->routes.size() << " route(s))\n";
+    std::cout << check_file << ": OK (" << c->listeners.size() << " listener(s), "
+              << c->upstreams.size() << " upstream(s), " << c->routes.size() << " route(s))\n";
     return 0;
   }
   if (example->parsed()) {

@@ -38,7 +38,8 @@ Result<Cidr> Cidr::Parse(std::string_view text) {
   auto slash = text.find('/');
   auto addr = IpAddress::Parse(text.substr(0, slash));
   if (!addr.ok()) {
-    return InvalidArgument("'" + c.text_ + "' is not a CIDR block; write e.g. 10.0.0.0/8 or fd00::/8");
+    return InvalidArgument("'" + c.text_ +
+                           "' is not a CIDR block; write e.g. 10.0.0.0/8 or fd00::/8");
   }
   c.base_ = *addr;
   const int max = c.base_.v4 ? 32 : 128;
@@ -56,7 +57,9 @@ Result<Cidr> Cidr::Parse(std::string_view text) {
   // Host bits must be zero, so that "10.1.2.3/8" is not silently read as 10.0.0.0/8.
   for (int bit = c.prefix_; bit < max; ++bit) {
     if (c.base_.bytes[bit / 8] & (0x80 >> (bit % 8))) {
-      return InvalidArgument("'" + c.text_ + "' has host bits set after the prefix; did you mean the network address?");
+      return InvalidArgument(
+          "'" + c.text_ +
+          "' has host bits set after the prefix; did you mean the network address?");
     }
   }
   return c;

@@ -24,7 +24,9 @@ TEST(CidrTest, MatchesV4AndV6Blocks) {
   EXPECT_FALSE(In("::/0", "1.2.3.4"));
 }
 
-TEST(CidrTest, MappedV4AddressMatchesV4Block) { EXPECT_TRUE(In("127.0.0.0/8", "::ffff:127.0.0.5")); }
+TEST(CidrTest, MappedV4AddressMatchesV4Block) {
+  EXPECT_TRUE(In("127.0.0.0/8", "::ffff:127.0.0.5"));
+}
 
 TEST(CidrTest, RejectsHostBitsBadPrefixAndGarbage) {
   EXPECT_FALSE(Cidr::Parse("10.1.2.3/8").ok());

@@ -28,8 +28,9 @@ class ManualClock final : public Clock {
   std::chrono::steady_clock::time_point MonotonicNow() const override {
     return std::chrono::steady_clock::time_point(now_.time_since_epoch());
   }
-  void Advance(std::chrono::nanoseconds d) { now_ += std::chrono::duration_cast<
-      std::chrono::system_clock::duration>(d); }
+  void Advance(std::chrono::nanoseconds d) {
+    now_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
+  }
 
  private:
   std::chrono::system_clock::time_point now_;

@@ -55,12 +55,20 @@ class [[nodiscard]] Status {
   std::shared_ptr<const Rep> rep_;  // null when ok: success costs nothing
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-inline Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+inline Status DeadlineExceeded(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
@@ -69,13 +77,15 @@ inline Status FailedPrecondition(std::string m) {
 inline Status ResourceExhausted(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
-inline Status PayloadTooLarge(std::string m) { return {StatusCode::kPayloadTooLarge, std::move(m)}; }
+inline Status PayloadTooLarge(std::string m) {
+  return {StatusCode::kPayloadTooLarge, std::move(m)};
+}
 
 // Result<T> holds either a T or a non-ok Status.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result constructed from an ok Status");
   }
@@ -100,15 +110,15 @@ class [[nodiscard]] Result {
 }  // namespace perimeter
 
 // Propagates a non-ok Status from an expression returning Status.
-#define PERIMETER_RETURN_IF_ERROR(expr)        \
-  do {                                         \
-    ::perimeter::Status _st = (expr);          \
-    if (!_st.ok()) return _st;                 \
+#define PERIMETER_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::perimeter::Status _st = (expr);   \
+    if (!_st.ok()) return _st;          \
   } while (0)
 
 // The same, inside a coroutine.
-#define PERIMETER_CO_RETURN_IF_ERROR(expr)     \
-  do {                                         \
-    ::perimeter::Status _st = (expr);          \
-    if (!_st.ok()) co_return _st;              \
+#define PERIMETER_CO_RETURN_IF_ERROR(expr) \
+  do {                                     \
+    ::perimeter::Status _st = (expr);      \
+    if (!_st.ok()) co_return _st;          \
   } while (0)

@@ -24,7 +24,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-static bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view TrimWhitespace(std::string_view s) {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
@@ -74,7 +76,8 @@ static Result<uint64_t> ParseUnsigned(std::string_view digits, std::string_view 
   uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
   if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty()) {
-    return InvalidArgument("'" + std::string(whole) + "' is not a non-negative whole number with an optional unit");
+    return InvalidArgument("'" + std::string(whole) +
+                           "' is not a non-negative whole number with an optional unit");
   }
   return v;
 }
@@ -85,15 +88,22 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
   while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
   auto num = ParseUnsigned(s.substr(0, n), s);
   if (!num.ok()) {
-    return InvalidArgument("'" + std::string(s) + "' is not a duration; write e.g. 250ms, 10s, 2m or 1h");
+    return InvalidArgument("'" + std::string(s) +
+                           "' is not a duration; write e.g. 250ms, 10s, 2m or 1h");
   }
   std::string_view unit = s.substr(n);
   uint64_t mult;
-  if (unit == "ms") mult = 1;
-  else if (unit == "s" || unit.empty()) mult = 1000;
-  else if (unit == "m") mult = 60'000;
-  else if (unit == "h") mult = 3'600'000;
-  else return InvalidArgument("'" + std::string(s) + "' has an unknown duration unit; use ms, s, m or h");
+  if (unit == "ms")
+    mult = 1;
+  else if (unit == "s" || unit.empty())
+    mult = 1000;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else
+    return InvalidArgument("'" + std::string(s) +
+                           "' has an unknown duration unit; use ms, s, m or h");
   if (*num > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / mult) {
     return InvalidArgument("duration '" + std::string(s) + "' is too large");
   }
@@ -106,18 +116,28 @@ Result<uint64_t> ParseByteSize(std::string_view s) {
   while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
   auto num = ParseUnsigned(s.substr(0, n), s);
   if (!num.ok()) {
-    return InvalidArgument("'" + std::string(s) + "' is not a size; write e.g. 25MB, 512KiB or 1048576");
+    return InvalidArgument("'" + std::string(s) +
+                           "' is not a size; write e.g. 25MB, 512KiB or 1048576");
   }
   std::string_view unit = TrimWhitespace(s.substr(n));
   uint64_t mult;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KB") mult = 1000;
-  else if (unit == "MB") mult = 1000 * 1000;
-  else if (unit == "GB") mult = 1000ull * 1000 * 1000;
-  else if (unit == "KiB") mult = 1024;
-  else if (unit == "MiB") mult = 1024 * 1024;
-  else if (unit == "GiB") mult = 1024ull * 1024 * 1024;
-  else return InvalidArgument("'" + std::string(s) + "' has an unknown size unit; use B, KB, MB, GB, KiB, MiB or GiB");
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KB")
+    mult = 1000;
+  else if (unit == "MB")
+    mult = 1000 * 1000;
+  else if (unit == "GB")
+    mult = 1000ull * 1000 * 1000;
+  else if (unit == "KiB")
+    mult = 1024;
+  else if (unit == "MiB")
+    mult = 1024 * 1024;
+  else if (unit == "GiB")
+    mult = 1024ull * 1024 * 1024;
+  else
+    return InvalidArgument("'" + std::string(s) +
+                           "' has an unknown size unit; use B, KB, MB, GB, KiB, MiB or GiB");
   if (*num > std::numeric_limits<uint64_t>::max() / mult) {
     return InvalidArgument("size '" + std::string(s) + "' is too large");
   }

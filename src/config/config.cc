@@ -12,9 +12,12 @@ namespace perimeter::config {
 
 std::string_view UpstreamTypeName(UpstreamType t) {
   switch (t) {
-    case UpstreamType::kBuiltin: return "builtin";
-    case UpstreamType::kOpenAi: return "openai";
-    case UpstreamType::kBedrock: return "bedrock";
+    case UpstreamType::kBuiltin:
+      return "builtin";
+    case UpstreamType::kOpenAi:
+      return "openai";
+    case UpstreamType::kBedrock:
+      return "bedrock";
   }
   return "unknown";
 }
@@ -37,7 +40,8 @@ class Parser {
   Status Error(const YAML::Node& node, const std::string& path, const std::string& what) const {
     std::string where = source_;
     if (node.IsDefined() && node.Mark().line >= 0) {
-      where += ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+      where +=
+          ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
     }
     return InvalidArgument(where + ": " + path + ": " + what);
   }
@@ -83,7 +87,8 @@ class Parser {
       }
     }
     if (!digits || v > max) {
-      return Error(n, path, "expected a whole number 0-" + std::to_string(max) + ", got '" + s + "'");
+      return Error(n, path,
+                   "expected a whole number 0-" + std::to_string(max) + ", got '" + s + "'");
     }
     out = v;
     return Status::Ok();
@@ -107,8 +112,11 @@ class Parser {
 
   Status Server(const YAML::Node& n, ServerConfig& s) const {
     PERIMETER_RETURN_IF_ERROR(ExpectMap(n, "server", {"state_dir", "drain_timeout", "threads"}));
-    if (n["state_dir"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["state_dir"], "server.state_dir", s.state_dir));
-    if (n["drain_timeout"]) PERIMETER_RETURN_IF_ERROR(Duration(n["drain_timeout"], "server.drain_timeout", s.drain_timeout));
+    if (n["state_dir"])
+      PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["state_dir"], "server.state_dir", s.state_dir));
+    if (n["drain_timeout"])
+      PERIMETER_RETURN_IF_ERROR(
+          Duration(n["drain_timeout"], "server.drain_timeout", s.drain_timeout));
     if (n["threads"]) {
       uint64_t t;
       PERIMETER_RETURN_IF_ERROR(UInt(n["threads"], "server.threads", 256, t));
@@ -118,14 +126,15 @@ class Parser {
   }
 
   Status Listener(const YAML::Node& n, const std::string& path, ListenerConfig& l) const {
-    PERIMETER_RETURN_IF_ERROR(ExpectMap(
-        n, path, {"name", "address", "port", "unix_socket", "tls", "allowed_cidrs"}));
+    PERIMETER_RETURN_IF_ERROR(
+        ExpectMap(n, path, {"name", "address", "port", "unix_socket", "tls", "allowed_cidrs"}));
     if (n["name"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["name"], path + ".name", l.name));
     if (n["address"]) {
       PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["address"], path + ".address", l.address));
       if (!IpAddress::Parse(l.address).ok()) {
         return Error(n["address"], path + ".address",
-                     "expected an IP address to bind (e.g. 127.0.0.1, 10.0.3.7 or ::1), got '" + l.address + "'");
+                     "expected an IP address to bind (e.g. 127.0.0.1, 10.0.3.7 or ::1), got '" +
+                         l.address + "'");
       }
     }
     if (n["port"]) {
@@ -134,30 +143,40 @@ class Parser {
       l.port = static_cast<uint16_t>(p);
     }
     if (n["unix_socket"]) {
-      PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["unix_socket"], path + ".unix_socket", l.unix_socket));
+      PERIMETER_RETURN_IF_ERROR(
+          NonEmptyString(n["unix_socket"], path + ".unix_socket", l.unix_socket));
       if (n["address"] || n["port"]) {
         return Error(n["unix_socket"], path + ".unix_socket",
                      "a listener takes either unix_socket or address/port, not both");
       }
       if (l.unix_socket.size() >= 100) {
-        return Error(n["unix_socket"], path + ".unix_socket", "socket path is too long (max 99 bytes)");
+        return Error(n["unix_socket"], path + ".unix_socket",
+                     "socket path is too long (max 99 bytes)");
       }
     }
     if (n["tls"]) {
       const YAML::Node& t = n["tls"];
-      PERIMETER_RETURN_IF_ERROR(ExpectMap(t, path + ".tls", {"certificate", "private_key", "client_ca"}));
+      PERIMETER_RETURN_IF_ERROR(
+          ExpectMap(t, path + ".tls", {"certificate", "private_key", "client_ca"}));
       TlsConfig tls;
       if (!t["certificate"] || !t["private_key"]) {
-        return Error(t, path + ".tls", "needs both 'certificate' and 'private_key' (PEM file paths)");
+        return Error(t, path + ".tls",
+                     "needs both 'certificate' and 'private_key' (PEM file paths)");
       }
-      PERIMETER_RETURN_IF_ERROR(NonEmptyString(t["certificate"], path + ".tls.certificate", tls.certificate));
-      PERIMETER_RETURN_IF_ERROR(NonEmptyString(t["private_key"], path + ".tls.private_key", tls.private_key));
-      if (t["client_ca"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(t["client_ca"], path + ".tls.client_ca", tls.client_ca));
+      PERIMETER_RETURN_IF_ERROR(
+          NonEmptyString(t["certificate"], path + ".tls.certificate", tls.certificate));
+      PERIMETER_RETURN_IF_ERROR(
+          NonEmptyString(t["private_key"], path + ".tls.private_key", tls.private_key));
+      if (t["client_ca"])
+        PERIMETER_RETURN_IF_ERROR(
+            NonEmptyString(t["client_ca"], path + ".tls.client_ca", tls.client_ca));
       l.tls = tls;
     }
     if (n["allowed_cidrs"]) {
       const YAML::Node& c = n["allowed_cidrs"];
-      if (!c.IsSequence()) return Error(c, path + ".allowed_cidrs", "expected a list of CIDR blocks such as [10.0.0.0/8]");
+      if (!c.IsSequence())
+        return Error(c, path + ".allowed_cidrs",
+                     "expected a list of CIDR blocks such as [10.0.0.0/8]");
       for (size_t i = 0; i < c.size(); ++i) {
         std::string p = path + ".allowed_cidrs[" + std::to_string(i) + "]", text;
         PERIMETER_RETURN_IF_ERROR(String(c[i], p, text));
@@ -170,19 +189,25 @@ class Parser {
   }
 
   Status Upstream(const YAML::Node& n, const std::string& path, UpstreamConfig& u) const {
-    PERIMETER_RETURN_IF_ERROR(ExpectMap(n, path,
-                                        {"name", "type", "base_url", "api_key_env", "region",
-                                         "endpoint_url", "ca_file", "profile", "timeouts",
-                                         "max_retries"}));
+    PERIMETER_RETURN_IF_ERROR(
+        ExpectMap(n, path,
+                  {"name", "type", "base_url", "api_key_env", "region", "endpoint_url", "ca_file",
+                   "profile", "timeouts", "max_retries"}));
     if (!n["name"]) return Error(n, path, "missing required field 'name'");
     PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["name"], path + ".name", u.name));
-    if (!n["type"]) return Error(n, path, "missing required field 'type' (builtin, openai or bedrock)");
+    if (!n["type"])
+      return Error(n, path, "missing required field 'type' (builtin, openai or bedrock)");
     std::string type;
     PERIMETER_RETURN_IF_ERROR(String(n["type"], path + ".type", type));
-    if (type == "builtin") u.type = UpstreamType::kBuiltin;
-    else if (type == "openai") u.type = UpstreamType::kOpenAi;
-    else if (type == "bedrock") u.type = UpstreamType::kBedrock;
-    else return Error(n["type"], path + ".type", "expected builtin, openai or bedrock, got '" + type + "'");
+    if (type == "builtin")
+      u.type = UpstreamType::kBuiltin;
+    else if (type == "openai")
+      u.type = UpstreamType::kOpenAi;
+    else if (type == "bedrock")
+      u.type = UpstreamType::kBedrock;
+    else
+      return Error(n["type"], path + ".type",
+                   "expected builtin, openai or bedrock, got '" + type + "'");
 
     auto str = [&](const char* key, std::string& out) -> Status {
       if (!n[key]) return Status::Ok();
@@ -201,43 +226,56 @@ class Parser {
     }
     if (n["timeouts"]) {
       const YAML::Node& t = n["timeouts"];
-      PERIMETER_RETURN_IF_ERROR(ExpectMap(t, path + ".timeouts", {"connect", "first_byte", "total"}));
-      if (t["connect"]) PERIMETER_RETURN_IF_ERROR(Duration(t["connect"], path + ".timeouts.connect", u.timeouts.connect));
-      if (t["first_byte"]) PERIMETER_RETURN_IF_ERROR(Duration(t["first_byte"], path + ".timeouts.first_byte", u.timeouts.first_byte));
-      if (t["total"]) PERIMETER_RETURN_IF_ERROR(Duration(t["total"], path + ".timeouts.total", u.timeouts.total));
+      PERIMETER_RETURN_IF_ERROR(
+          ExpectMap(t, path + ".timeouts", {"connect", "first_byte", "total"}));
+      if (t["connect"])
+        PERIMETER_RETURN_IF_ERROR(
+            Duration(t["connect"], path + ".timeouts.connect", u.timeouts.connect));
+      if (t["first_byte"])
+        PERIMETER_RETURN_IF_ERROR(
+            Duration(t["first_byte"], path + ".timeouts.first_byte", u.timeouts.first_byte));
+      if (t["total"])
+        PERIMETER_RETURN_IF_ERROR(Duration(t["total"], path + ".timeouts.total", u.timeouts.total));
     }
     // Type-specific requirements.
     auto forbid = [&](const char* key) -> Status {
       if (n[key]) {
         return Error(n[key], path + "." + key,
-                     std::string("does not apply to a ") + std::string(UpstreamTypeName(u.type)) + " upstream");
+                     std::string("does not apply to a ") + std::string(UpstreamTypeName(u.type)) +
+                         " upstream");
       }
       return Status::Ok();
     };
     switch (u.type) {
       case UpstreamType::kBuiltin:
-        for (const char* k : {"base_url", "api_key_env", "region", "endpoint_url", "ca_file", "profile"}) {
+        for (const char* k :
+             {"base_url", "api_key_env", "region", "endpoint_url", "ca_file", "profile"}) {
           PERIMETER_RETURN_IF_ERROR(forbid(k));
         }
         break;
       case UpstreamType::kOpenAi:
         if (u.base_url.empty()) {
-          return Error(n, path, "an openai upstream needs 'base_url', e.g. http://127.0.0.1:8000/v1");
+          return Error(n, path,
+                       "an openai upstream needs 'base_url', e.g. http://127.0.0.1:8000/v1");
         }
         if (!StartsWith(u.base_url, "http://") && !StartsWith(u.base_url, "https://")) {
           return Error(n["base_url"], path + ".base_url", "must start with http:// or https://");
         }
-        for (const char* k : {"region", "endpoint_url", "profile"}) PERIMETER_RETURN_IF_ERROR(forbid(k));
+        for (const char* k : {"region", "endpoint_url", "profile"})
+          PERIMETER_RETURN_IF_ERROR(forbid(k));
         break;
       case UpstreamType::kBedrock:
-        if (u.region.empty()) return Error(n, path, "a bedrock upstream needs 'region', e.g. eu-west-1");
+        if (u.region.empty())
+          return Error(n, path, "a bedrock upstream needs 'region', e.g. eu-west-1");
         for (char c : u.region) {
           if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            return Error(n["region"], path + ".region", "'" + u.region + "' is not an AWS region name such as eu-west-1");
+            return Error(n["region"], path + ".region",
+                         "'" + u.region + "' is not an AWS region name such as eu-west-1");
           }
         }
         if (!u.endpoint_url.empty() && !StartsWith(u.endpoint_url, "https://")) {
-          return Error(n["endpoint_url"], path + ".endpoint_url", "must start with https:// (Bedrock is only reached over verified TLS)");
+          return Error(n["endpoint_url"], path + ".endpoint_url",
+                       "must start with https:// (Bedrock is only reached over verified TLS)");
         }
         for (const char* k : {"base_url", "api_key_env"}) PERIMETER_RETURN_IF_ERROR(forbid(k));
         break;
@@ -246,40 +284,57 @@ class Parser {
   }
 
   Status Route(const YAML::Node& n, const std::string& path, RouteConfig& r) const {
-    PERIMETER_RETURN_IF_ERROR(ExpectMap(n, path, {"model", "model_pattern", "upstream", "upstream_model"}));
+    PERIMETER_RETURN_IF_ERROR(
+        ExpectMap(n, path, {"model", "model_pattern", "upstream", "upstream_model"}));
     if (n["model"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["model"], path + ".model", r.model));
-    if (n["model_pattern"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["model_pattern"], path + ".model_pattern", r.model_pattern));
+    if (n["model_pattern"])
+      PERIMETER_RETURN_IF_ERROR(
+          NonEmptyString(n["model_pattern"], path + ".model_pattern", r.model_pattern));
     if (r.model.empty() == r.model_pattern.empty()) {
-      return Error(n, path, "a route needs exactly one of 'model' (an exact id) or 'model_pattern' (a glob)");
+      return Error(
+          n, path,
+          "a route needs exactly one of 'model' (an exact id) or 'model_pattern' (a glob)");
     }
     if (!n["upstream"]) return Error(n, path, "missing required field 'upstream'");
     PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["upstream"], path + ".upstream", r.upstream));
-    if (n["upstream_model"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["upstream_model"], path + ".upstream_model", r.upstream_model));
+    if (n["upstream_model"])
+      PERIMETER_RETURN_IF_ERROR(
+          NonEmptyString(n["upstream_model"], path + ".upstream_model", r.upstream_model));
     return Status::Ok();
   }
 
   Status Limits(const YAML::Node& n, LimitsConfig& l) const {
-    PERIMETER_RETURN_IF_ERROR(ExpectMap(n, "limits", {"max_body_bytes", "max_header_bytes", "max_header_count", "idle_timeout", "request_timeout"}));
+    PERIMETER_RETURN_IF_ERROR(ExpectMap(n, "limits",
+                                        {"max_body_bytes", "max_header_bytes", "max_header_count",
+                                         "idle_timeout", "request_timeout"}));
     if (n["max_body_bytes"]) {
-      PERIMETER_RETURN_IF_ERROR(ByteSize(n["max_body_bytes"], "limits.max_body_bytes", l.max_body_bytes));
+      PERIMETER_RETURN_IF_ERROR(
+          ByteSize(n["max_body_bytes"], "limits.max_body_bytes", l.max_body_bytes));
       if (l.max_body_bytes == 0 || l.max_body_bytes > (1ull << 30)) {
-        return Error(n["max_body_bytes"], "limits.max_body_bytes", "must be between 1 byte and 1GiB");
+        return Error(n["max_body_bytes"], "limits.max_body_bytes",
+                     "must be between 1 byte and 1GiB");
       }
     }
     if (n["max_header_bytes"]) {
       uint64_t v;
       PERIMETER_RETURN_IF_ERROR(ByteSize(n["max_header_bytes"], "limits.max_header_bytes", v));
-      if (v < 1024 || v > 1024 * 1024) return Error(n["max_header_bytes"], "limits.max_header_bytes", "must be between 1KiB and 1MiB");
+      if (v < 1024 || v > 1024 * 1024)
+        return Error(n["max_header_bytes"], "limits.max_header_bytes",
+                     "must be between 1KiB and 1MiB");
       l.max_header_bytes = static_cast<uint32_t>(v);
     }
     if (n["max_header_count"]) {
       uint64_t v;
       PERIMETER_RETURN_IF_ERROR(UInt(n["max_header_count"], "limits.max_header_count", 10000, v));
-      if (v < 8) return Error(n["max_header_count"], "limits.max_header_count", "must be at least 8");
+      if (v < 8)
+        return Error(n["max_header_count"], "limits.max_header_count", "must be at least 8");
       l.max_header_count = static_cast<uint32_t>(v);
     }
-    if (n["idle_timeout"]) PERIMETER_RETURN_IF_ERROR(Duration(n["idle_timeout"], "limits.idle_timeout", l.idle_timeout));
-    if (n["request_timeout"]) PERIMETER_RETURN_IF_ERROR(Duration(n["request_timeout"], "limits.request_timeout", l.request_timeout));
+    if (n["idle_timeout"])
+      PERIMETER_RETURN_IF_ERROR(Duration(n["idle_timeout"], "limits.idle_timeout", l.idle_timeout));
+    if (n["request_timeout"])
+      PERIMETER_RETURN_IF_ERROR(
+          Duration(n["request_timeout"], "limits.request_timeout", l.request_timeout));
     return Status::Ok();
   }
 
@@ -289,25 +344,30 @@ class Parser {
     if (root.IsNull() || !root.IsDefined()) {
       return InvalidArgument(source_ + ": the file is empty; see `perimeter config example`");
     }
-    PERIMETER_RETURN_IF_ERROR(ExpectMap(root, "", {"server", "listeners", "upstreams", "routes", "limits", "logging"}));
+    PERIMETER_RETURN_IF_ERROR(
+        ExpectMap(root, "", {"server", "listeners", "upstreams", "routes", "limits", "logging"}));
     if (root["server"]) PERIMETER_RETURN_IF_ERROR(Server(root["server"], c.server));
     if (root["limits"]) PERIMETER_RETURN_IF_ERROR(Limits(root["limits"], c.limits));
     if (root["logging"]) {
       const YAML::Node& l = root["logging"];
       PERIMETER_RETURN_IF_ERROR(ExpectMap(l, "logging", {"access_log"}));
-      if (l["access_log"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(l["access_log"], "logging.access_log", c.logging.access_log));
+      if (l["access_log"])
+        PERIMETER_RETURN_IF_ERROR(
+            NonEmptyString(l["access_log"], "logging.access_log", c.logging.access_log));
     }
     if (!root["listeners"]) {
       c.listeners.push_back(ListenerConfig{});
     } else {
       const YAML::Node& ls = root["listeners"];
-      if (!ls.IsSequence() || ls.size() == 0) return Error(ls, "listeners", "expected a non-empty list of listeners");
+      if (!ls.IsSequence() || ls.size() == 0)
+        return Error(ls, "listeners", "expected a non-empty list of listeners");
       std::set<std::string> names;
       for (size_t i = 0; i < ls.size(); ++i) {
         ListenerConfig l;
         const std::string path = "listeners[" + std::to_string(i) + "]";
         PERIMETER_RETURN_IF_ERROR(Listener(ls[i], path, l));
-        if (!names.insert(l.name).second) return Error(ls[i], path + ".name", "duplicate listener name '" + l.name + "'");
+        if (!names.insert(l.name).second)
+          return Error(ls[i], path + ".name", "duplicate listener name '" + l.name + "'");
         c.listeners.push_back(std::move(l));
       }
     }
@@ -315,12 +375,14 @@ class Parser {
       c.upstreams.push_back(UpstreamConfig{.name = "builtin", .type = UpstreamType::kBuiltin});
     } else {
       const YAML::Node& us = root["upstreams"];
-      if (!us.IsSequence() || us.size() == 0) return Error(us, "upstreams", "expected a non-empty list of upstreams");
+      if (!us.IsSequence() || us.size() == 0)
+        return Error(us, "upstreams", "expected a non-empty list of upstreams");
       for (size_t i = 0; i < us.size(); ++i) {
         UpstreamConfig u;
         const std::string path = "upstreams[" + std::to_string(i) + "]";
         PERIMETER_RETURN_IF_ERROR(Upstream(us[i], path, u));
-        if (c.FindUpstream(u.name)) return Error(us[i]["name"], path + ".name", "duplicate upstream name '" + u.name + "'");
+        if (c.FindUpstream(u.name))
+          return Error(us[i]["name"], path + ".name", "duplicate upstream name '" + u.name + "'");
         c.upstreams.push_back(std::move(u));
       }
     }
@@ -363,21 +425,25 @@ Result<Config> ParseConfig(std::string_view yaml, std::string_view source) {
   try {
     return parser.Parse(root);
   } catch (const YAML::Exception& e) {
-    return InvalidArgument(std::string(source) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return InvalidArgument(std::string(source) + ":" + std::to_string(e.mark.line + 1) + ": " +
+                           e.msg);
   }
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read config file '" + path + "': check the path and its permissions");
+  if (!in)
+    return NotFound("cannot read config file '" + path + "': check the path and its permissions");
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (ss.str().size() > (4u << 20)) return InvalidArgument(path + ": config file is larger than 4MiB");
+  if (ss.str().size() > (4u << 20))
+    return InvalidArgument(path + ": config file is larger than 4MiB");
   return ParseConfig(ss.str(), path);
 }
 
 const std::string& DefaultConfigYaml() {
-  static const std::string kYaml = R"(# Perimeter's embedded defaults (what `perimeter serve` runs with no --config).
+  static const std::string kYaml =
+      R"(# Perimeter's embedded defaults (what `perimeter serve` runs with no --config).
 server:
   state_dir: ./var
   drain_timeout: 10s

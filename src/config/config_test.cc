@@ -36,7 +36,8 @@ routes:
   - {model_pattern: "anthropic.*", upstream: aws}
 limits: {max_body_bytes: 1MB, idle_timeout: 5s}
 logging: {access_log: off}
-)", "t.yaml");
+)",
+                       "t.yaml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->server.drain_timeout.count(), 3000);
   EXPECT_EQ(c->listeners[0].port, 0);
@@ -64,33 +65,44 @@ TEST_P(ConfigErrorTest, NamesFileLineAndField) {
   auto c = ParseConfig(GetParam().yaml, "bad.yaml");
   ASSERT_FALSE(c.ok()) << GetParam().yaml;
   EXPECT_NE(c.status().message().find("bad.yaml"), std::string::npos) << c.status().message();
-  EXPECT_NE(c.status().message().find(GetParam().expect), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find(GetParam().expect), std::string::npos)
+      << c.status().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ConfigErrorTest,
     ::testing::Values(
         BadCase{"listners: []\n", "bad.yaml:1:1: listners: unknown field 'listners'"},
-        BadCase{"listeners:\n  - port: http\n", "bad.yaml:2:11: listeners[0].port: expected a whole number 0-65535, got 'http'"},
+        BadCase{"listeners:\n  - port: http\n",
+                "bad.yaml:2:11: listeners[0].port: expected a whole number 0-65535, got 'http'"},
         BadCase{"listeners:\n  - port: 70000\n", "listeners[0].port"},
-        BadCase{"listeners:\n  - address: example.com\n", "listeners[0].address: expected an IP address"},
-        BadCase{"listeners:\n  - allowed_cidrs: [10.1.2.3/8]\n", "listeners[0].allowed_cidrs[0]: '10.1.2.3/8' has host bits"},
+        BadCase{"listeners:\n  - address: example.com\n",
+                "listeners[0].address: expected an IP address"},
+        BadCase{"listeners:\n  - allowed_cidrs: [10.1.2.3/8]\n",
+                "listeners[0].allowed_cidrs[0]: '10.1.2.3/8' has host bits"},
         BadCase{"listeners:\n  - tls: {certificate: c.pem}\n", "listeners[0].tls: needs both"},
-        BadCase{"listeners:\n  - {unix_socket: /x, port: 1}\n", "either unix_socket or address/port"},
+        BadCase{"listeners:\n  - {unix_socket: /x, port: 1}\n",
+                "either unix_socket or address/port"},
         BadCase{"listeners: [{name: a}, {name: a}]\n", "duplicate listener name 'a'"},
-        BadCase{"upstreams:\n  - {name: x, type: grpc}\n", "upstreams[0].type: expected builtin, openai or bedrock, got 'grpc'"},
+        BadCase{"upstreams:\n  - {name: x, type: grpc}\n",
+                "upstreams[0].type: expected builtin, openai or bedrock, got 'grpc'"},
         BadCase{"upstreams:\n  - {name: x, type: openai}\n", "needs 'base_url'"},
-        BadCase{"upstreams:\n  - {name: x, type: openai, base_url: ftp://x}\n", "upstreams[0].base_url: must start with http"},
+        BadCase{"upstreams:\n  - {name: x, type: openai, base_url: ftp://x}\n",
+                "upstreams[0].base_url: must start with http"},
         BadCase{"upstreams:\n  - {name: x, type: bedrock}\n", "needs 'region'"},
-        BadCase{"upstreams:\n  - {name: x, type: bedrock, region: eu-west-1, endpoint_url: http://x}\n", "must start with https://"},
-        BadCase{"upstreams:\n  - {name: x, type: builtin, region: eu-west-1}\n", "upstreams[0].region: does not apply to a builtin upstream"},
-        BadCase{"upstreams:\n  - {name: x, type: builtin, timeouts: {connect: soon}}\n", "upstreams[0].timeouts.connect"},
-        BadCase{"routes:\n  - {model: a, upstream: nope}\n", "routes[0].upstream: no upstream named 'nope'; declared upstreams: builtin"},
+        BadCase{
+            "upstreams:\n  - {name: x, type: bedrock, region: eu-west-1, endpoint_url: http://x}\n",
+            "must start with https://"},
+        BadCase{"upstreams:\n  - {name: x, type: builtin, region: eu-west-1}\n",
+                "upstreams[0].region: does not apply to a builtin upstream"},
+        BadCase{"upstreams:\n  - {name: x, type: builtin, timeouts: {connect: soon}}\n",
+                "upstreams[0].timeouts.connect"},
+        BadCase{"routes:\n  - {model: a, upstream: nope}\n",
+                "routes[0].upstream: no upstream named 'nope'; declared upstreams: builtin"},
         BadCase{"routes:\n  - {upstream: builtin}\n", "exactly one of 'model'"},
         BadCase{"limits: {max_body_bytes: 0}\n", "limits.max_body_bytes: must be between"},
         BadCase{"server: {drain_timeout: 5 parsecs}\n", "server.drain_timeout"},
-        BadCase{"listeners: [\n", "not valid YAML"},
-        BadCase{"", "the file is empty"}));
+        BadCase{"listeners: [\n", "not valid YAML"}, BadCase{"", "the file is empty"}));
 
 TEST(ConfigTest, MissingFileSaysWhichPath) {
   auto c = LoadConfigFile("/nonexistent/perimeter.yaml");

@@ -43,15 +43,18 @@ Result<UpstreamUrl> UpstreamUrl::Parse(std::string_view url) {
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
   if (hostport.empty() || hostport.find('@') != std::string_view::npos ||
       path.find_first_of("?#") != std::string_view::npos) {
-    return InvalidArgument("'" + std::string(url) + "' must be scheme://host[:port][/path] with no user, query or fragment");
+    return InvalidArgument("'" + std::string(url) +
+                           "' must be scheme://host[:port][/path] with no user, query or fragment");
   }
   std::string_view host = hostport, port;
   if (hostport.front() == '[') {  // [v6]:port
     size_t close = hostport.find(']');
-    if (close == std::string_view::npos) return InvalidArgument("'" + std::string(url) + "' has an unclosed IPv6 bracket");
+    if (close == std::string_view::npos)
+      return InvalidArgument("'" + std::string(url) + "' has an unclosed IPv6 bracket");
     host = hostport.substr(1, close - 1);
     if (close + 1 < hostport.size()) {
-      if (hostport[close + 1] != ':') return InvalidArgument("'" + std::string(url) + "' has junk after the IPv6 address");
+      if (hostport[close + 1] != ':')
+        return InvalidArgument("'" + std::string(url) + "' has junk after the IPv6 address");
       port = hostport.substr(close + 2);
     }
   } else if (size_t colon = hostport.rfind(':'); colon != std::string_view::npos) {
@@ -120,9 +123,11 @@ Status MapError(const beast::error_code& ec, std::string_view phase, const Upstr
     return Cancelled("upstream call cancelled (the client went away)");
   }
   if (ec == beast::error::timeout) {
-    return DeadlineExceeded("upstream " + url.Origin() + " did not answer in time (" + std::string(phase) + " timeout)");
+    return DeadlineExceeded("upstream " + url.Origin() + " did not answer in time (" +
+                            std::string(phase) + " timeout)");
   }
-  return Unavailable("upstream " + url.Origin() + " failed during " + std::string(phase) + ": " + ec.message());
+  return Unavailable("upstream " + url.Origin() + " failed during " + std::string(phase) + ": " +
+                     ec.message());
 }
 
 }  // namespace
@@ -138,15 +143,16 @@ Result<std::shared_ptr<HttpClient>> HttpClient::Create(UpstreamUrl url, ClientOp
   std::shared_ptr<HttpClient> c(new HttpClient(std::move(url), std::move(options)));
   if (c->url_.tls) {
     c->ssl_ctx_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    c->ssl_ctx_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                             asio::ssl::context::no_tlsv1_1);
+    c->ssl_ctx_->set_options(asio::ssl::context::default_workarounds |
+                             asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                             asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
     beast::error_code ec;
     c->ssl_ctx_->set_default_verify_paths(ec);
     if (!c->options_.ca_file.empty()) {
       c->ssl_ctx_->load_verify_file(c->options_.ca_file, ec);
       if (ec) {
-        return InvalidArgument("cannot load CA file '" + c->options_.ca_file + "': " + ec.message());
+        return InvalidArgument("cannot load CA file '" + c->options_.ca_file +
+                               "': " + ec.message());
       }
     }
     c->ssl_ctx_->set_verify_mode(asio::ssl::verify_peer);
@@ -158,19 +164,24 @@ boost::asio::awaitable<Result<ClientResponse>> HttpClient::Send(std::string_view
                                                                 std::string target,
                                                                 pipeline::Headers headers,
                                                                 std::string body) {
-  co_return co_await Exchange(method, std::move(target), std::move(headers), std::move(body), nullptr);
+  co_return co_await Exchange(method, std::move(target), std::move(headers), std::move(body),
+                              nullptr);
 }
 
-boost::asio::awaitable<Result<ClientResponse>> HttpClient::SendStreaming(
-    std::string_view method, std::string target, pipeline::Headers headers, std::string body,
-    DataFn on_data) {
-  co_return co_await Exchange(method, std::move(target), std::move(headers), std::move(body), &on_data);
+boost::asio::awaitable<Result<ClientResponse>> HttpClient::SendStreaming(std::string_view method,
+                                                                         std::string target,
+                                                                         pipeline::Headers headers,
+                                                                         std::string body,
+                                                                         DataFn on_data) {
+  co_return co_await Exchange(method, std::move(target), std::move(headers), std::move(body),
+                              &on_data);
 }
 
 namespace {
 
 template <class Stream>
-asio::awaitable<beast::error_code> WriteRequest(Stream& s, bhttp::request<bhttp::string_body>& req) {
+asio::awaitable<beast::error_code> WriteRequest(Stream& s,
+                                                bhttp::request<bhttp::string_body>& req) {
   auto [ec, n] = co_await bhttp::async_write(s, req, kNoThrow);
   co_return ec;
 }
@@ -212,10 +223,12 @@ boost::asio::awaitable<Result<ClientResponse>> HttpClient::Exchange(std::string_
     }
     if (!conn) {
       conn = std::make_unique<Conn>();
-      const auto connect_deadline = std::min(deadline, std::chrono::steady_clock::now() + options_.connect_timeout);
+      const auto connect_deadline =
+          std::min(deadline, std::chrono::steady_clock::now() + options_.connect_timeout);
       tcp::resolver resolver(executor);
       // Resolution has no per-op timeout in Asio; bounded by the OS resolver's own timeouts.
-      auto [rec, results] = co_await resolver.async_resolve(url_.host, std::to_string(url_.port), kNoThrow);
+      auto [rec, results] =
+          co_await resolver.async_resolve(url_.host, std::to_string(url_.port), kNoThrow);
       beast::error_code ec = rec;
       if (!ec) {
         if (url_.tls) {
@@ -236,7 +249,8 @@ boost::asio::awaitable<Result<ClientResponse>> HttpClient::Exchange(std::string_
             SSL_set_tlsext_host_name(conn->tls->native_handle(), url_.host.c_str());
           }
           conn->tls->set_verify_callback(asio::ssl::host_name_verification(url_.host));
-          auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
+          auto [hec] =
+              co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
           ec = hec;
         }
       }
@@ -244,16 +258,19 @@ boost::asio::awaitable<Result<ClientResponse>> HttpClient::Exchange(std::string_
         last_error = MapError(ec, "connect", url_);
         if (last_error.code() == StatusCode::kCancelled) co_return last_error;
         if (ec == beast::error::timeout) {
-          last_error = DeadlineExceeded("could not connect to upstream " + url_.Origin() + " within the connect timeout");
+          last_error = DeadlineExceeded("could not connect to upstream " + url_.Origin() +
+                                        " within the connect timeout");
         }
-        if (connect_attempts++ < options_.max_retries && std::chrono::steady_clock::now() < deadline) {
+        if (connect_attempts++ < options_.max_retries &&
+            std::chrono::steady_clock::now() < deadline) {
           continue;  // nothing was sent: safe to retry
         }
         co_return last_error;
       }
     }
 
-    conn->lowest().expires_at(std::min(deadline, std::chrono::steady_clock::now() + options_.first_byte_timeout));
+    conn->lowest().expires_at(
+        std::min(deadline, std::chrono::steady_clock::now() + options_.first_byte_timeout));
     beast::error_code wec = conn->plain ? co_await WriteRequest(*conn->plain, req)
                                         : co_await WriteRequest(*conn->tls, req);
     if (wec) {
@@ -280,13 +297,15 @@ boost::asio::awaitable<Result<ClientResponse>> HttpClient::Exchange(std::string_
         stale_retry_used = true;  // closed while idle: the request was never read
         continue;
       }
-      co_return MapError(hec, hec == beast::error::timeout ? "first byte" : "reading the response head", url_);
+      co_return MapError(
+          hec, hec == beast::error::timeout ? "first byte" : "reading the response head", url_);
     }
 
     ClientResponse resp;
     const auto& head = parser.get();
     resp.status = static_cast<int>(head.result_int());
-    for (const auto& f : head) resp.headers.emplace_back(AsciiLower(f.name_string()), std::string(f.value()));
+    for (const auto& f : head)
+      resp.headers.emplace_back(AsciiLower(f.name_string()), std::string(f.value()));
     const bool stream_body = on_data != nullptr && resp.status >= 200 && resp.status < 300;
 
     conn->lowest().expires_at(deadline);

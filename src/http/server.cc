@@ -87,21 +87,25 @@ struct Server::Impl {
     beast::error_code ec;
     ctx->use_certificate_chain_file(t.certificate, ec);
     if (ec) {
-      return InvalidArgument("listener '" + l.cfg.name + "': cannot load tls.certificate '" + t.certificate +
-                             "': " + ec.message() + " (expected a PEM certificate chain)");
+      return InvalidArgument("listener '" + l.cfg.name + "': cannot load tls.certificate '" +
+                             t.certificate + "': " + ec.message() +
+                             " (expected a PEM certificate chain)");
     }
     ctx->use_private_key_file(t.private_key, asio::ssl::context::pem, ec);
     if (ec) {
-      return InvalidArgument("listener '" + l.cfg.name + "': cannot load tls.private_key '" + t.private_key +
-                             "': " + ec.message() + " (expected a PEM private key matching the certificate)");
+      return InvalidArgument("listener '" + l.cfg.name + "': cannot load tls.private_key '" +
+                             t.private_key + "': " + ec.message() +
+                             " (expected a PEM private key matching the certificate)");
     }
     if (!SSL_CTX_check_private_key(ctx->native_handle())) {
-      return InvalidArgument("listener '" + l.cfg.name + "': tls.private_key does not match tls.certificate");
+      return InvalidArgument("listener '" + l.cfg.name +
+                             "': tls.private_key does not match tls.certificate");
     }
     if (!t.client_ca.empty()) {
       ctx->load_verify_file(t.client_ca, ec);
       if (ec) {
-        return InvalidArgument("listener '" + l.cfg.name + "': cannot load tls.client_ca '" + t.client_ca + "': " + ec.message());
+        return InvalidArgument("listener '" + l.cfg.name + "': cannot load tls.client_ca '" +
+                               t.client_ca + "': " + ec.message());
       }
       ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
     }
@@ -113,7 +117,8 @@ struct Server::Impl {
   template <class Stream>
   class Writer final : public pipeline::ResponseWriter {
    public:
-    Writer(Stream& s, pipeline::RequestContext& ctx, bool keep_alive, std::chrono::milliseconds write_timeout)
+    Writer(Stream& s, pipeline::RequestContext& ctx, bool keep_alive,
+           std::chrono::milliseconds write_timeout)
         : s_(s), ctx_(ctx), keep_alive_(keep_alive), write_timeout_(write_timeout) {}
 
     asio::awaitable<Status> Send(pipeline::HttpReply reply) override {
@@ -145,7 +150,8 @@ struct Server::Impl {
       if (broken_) co_return Cancelled("client connection is closed");
       ctx_.bytes_out += data.size();
       Lowest(s_).expires_after(write_timeout_);
-      auto [ec, n] = co_await asio::async_write(s_, bhttp::make_chunk(asio::buffer(data.data(), data.size())), kNoThrow);
+      auto [ec, n] = co_await asio::async_write(
+          s_, bhttp::make_chunk(asio::buffer(data.data(), data.size())), kNoThrow);
       co_return Check(ec);
     }
 
@@ -158,7 +164,9 @@ struct Server::Impl {
     }
 
     bool committed() const override { return committed_; }
-    bool broken() const { return broken_ || streaming_; }  // an unfinished chunked body cannot be reused
+    bool broken() const {
+      return broken_ || streaming_;
+    }  // an unfinished chunked body cannot be reused
 
    private:
     template <class Msg>
@@ -191,7 +199,8 @@ struct Server::Impl {
     char b;
     ssize_t n = ::recv(NativeFd(s), &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return;  // peer gone
-    asio::steady_timer forever(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+    asio::steady_timer forever(co_await asio::this_coro::executor,
+                               std::chrono::steady_clock::time_point::max());
     (void)co_await forever.async_wait(kNoThrow);
   }
 
@@ -232,15 +241,17 @@ struct Server::Impl {
       auto [hec, hn] = co_await bhttp::async_read_header(s, buffer, parser, kNoThrow);
       if (hec == bhttp::error::header_limit) {
         co_await SendEarlyError(s, buffer, pipeline::ApiFlavor::kBedrock,
-                                InvalidArgument("request headers exceed " + std::to_string(lim.max_header_bytes) + " bytes"));
+                                InvalidArgument("request headers exceed " +
+                                                std::to_string(lim.max_header_bytes) + " bytes"));
         break;
       }
       if (hec == bhttp::error::body_limit) {
         // Beast checks Content-Length against the body limit while parsing the head.
         std::string target(parser.get().target());
-        co_await SendEarlyError(s, buffer, FlavorForPath(target.substr(0, target.find('?'))),
-                                PayloadTooLarge("request body exceeds the limit of " + std::to_string(lim.max_body_bytes) +
-                                                " bytes (limits.max_body_bytes)"));
+        co_await SendEarlyError(
+            s, buffer, FlavorForPath(target.substr(0, target.find('?'))),
+            PayloadTooLarge("request body exceeds the limit of " +
+                            std::to_string(lim.max_body_bytes) + " bytes (limits.max_body_bytes)"));
         break;
       }
       if (hec) break;  // closed, idle timeout, or garbage: nothing to answer
@@ -251,16 +262,19 @@ struct Server::Impl {
       const auto flavor = FlavorForPath(path);
       size_t header_count = std::distance(head.begin(), head.end());
       if (header_count > lim.max_header_count) {
-        co_await SendEarlyError(s, buffer, flavor,
-                                InvalidArgument("request has " + std::to_string(header_count) +
-                                                " headers; the limit is " + std::to_string(lim.max_header_count)));
+        co_await SendEarlyError(
+            s, buffer, flavor,
+            InvalidArgument("request has " + std::to_string(header_count) +
+                            " headers; the limit is " + std::to_string(lim.max_header_count)));
         break;
       }
-      if (head.has_content_length() && parser.content_length() && *parser.content_length() > lim.max_body_bytes) {
-        co_await SendEarlyError(s, buffer, flavor,
-                                PayloadTooLarge("request body of " + std::to_string(*parser.content_length()) +
-                                                " bytes exceeds the limit of " + std::to_string(lim.max_body_bytes) +
-                                                " bytes (limits.max_body_bytes)"));
+      if (head.has_content_length() && parser.content_length() &&
+          *parser.content_length() > lim.max_body_bytes) {
+        co_await SendEarlyError(
+            s, buffer, flavor,
+            PayloadTooLarge("request body of " + std::to_string(*parser.content_length()) +
+                            " bytes exceeds the limit of " + std::to_string(lim.max_body_bytes) +
+                            " bytes (limits.max_body_bytes)"));
         break;
       }
       if (EqualsIgnoreCase(head[bhttp::field::expect], "100-continue")) {
@@ -269,13 +283,16 @@ struct Server::Impl {
       }
       auto [bec, bn] = co_await bhttp::async_read(s, buffer, parser, kNoThrow);
       if (bec == bhttp::error::body_limit) {
-        co_await SendEarlyError(s, buffer, flavor,
-                                PayloadTooLarge("request body exceeds the limit of " + std::to_string(lim.max_body_bytes) +
-                                                " bytes (limits.max_body_bytes)"));
+        co_await SendEarlyError(
+            s, buffer, flavor,
+            PayloadTooLarge("request body exceeds the limit of " +
+                            std::to_string(lim.max_body_bytes) + " bytes (limits.max_body_bytes)"));
         break;
       }
       if (bec == beast::error::timeout) {
-        co_await SendEarlyError(s, buffer, flavor, DeadlineExceeded("the request did not arrive within limits.request_timeout"));
+        co_await SendEarlyError(
+            s, buffer, flavor,
+            DeadlineExceeded("the request did not arrive within limits.request_timeout"));
         break;
       }
       if (bec) break;
@@ -293,7 +310,8 @@ struct Server::Impl {
       ctx.request.target = target;
       ctx.request.path = path;
       ctx.request.query = path.size() < target.size() ? target.substr(path.size() + 1) : "";
-      for (const auto& f : req) ctx.request.headers.emplace_back(AsciiLower(f.name_string()), std::string(f.value()));
+      for (const auto& f : req)
+        ctx.request.headers.emplace_back(AsciiLower(f.name_string()), std::string(f.value()));
       ctx.request.body = std::move(req.body());
       const bool keep_alive = req.keep_alive() && !draining.load();
       Writer<Stream> writer(s, ctx, keep_alive, lim.idle_timeout);
@@ -358,7 +376,8 @@ struct Server::Impl {
         if (!allowed) continue;  // sock closes on scope exit: refused before any byte is read
       }
       sock.set_option(tcp::no_delay(true), pec);
-      asio::co_spawn(w.ctx, StartSession(beast::tcp_stream(std::move(sock)), l, *peer), asio::detached);
+      asio::co_spawn(w.ctx, StartSession(beast::tcp_stream(std::move(sock)), l, *peer),
+                     asio::detached);
     }
   }
 
@@ -369,7 +388,9 @@ struct Server::Impl {
       if (ec == asio::error::operation_aborted || !l.unix_acceptor->is_open()) co_return;
       if (ec) continue;
       IpAddress local = *IpAddress::Parse("127.0.0.1");  // a Unix peer is local by definition
-      asio::co_spawn(w.ctx, StartSession(beast::basic_stream<unix_socket>(std::move(sock)), l, local), asio::detached);
+      asio::co_spawn(w.ctx,
+                     StartSession(beast::basic_stream<unix_socket>(std::move(sock)), l, local),
+                     asio::detached);
     }
   }
 };
@@ -396,7 +417,7 @@ Result<std::vector<BoundListener>> Server::Start() {
     const std::string scheme = lc.tls ? "https" : "http";
     beast::error_code ec;
     if (!lc.unix_socket.empty()) {
-      struct stat st{};
+      struct stat st {};
       if (::lstat(lc.unix_socket.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
           return FailedPrecondition("listener '" + lc.name + "': '" + lc.unix_socket +
@@ -408,11 +429,14 @@ Result<std::vector<BoundListener>> Server::Start() {
       l->unix_acceptor->open(unix_socket(), ec);
       if (!ec) l->unix_acceptor->bind(unix_socket::endpoint(lc.unix_socket), ec);
       if (!ec) l->unix_acceptor->listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) return Unavailable("listener '" + lc.name + "': cannot listen on unix socket '" + lc.unix_socket + "': " + ec.message());
+      if (ec)
+        return Unavailable("listener '" + lc.name + "': cannot listen on unix socket '" +
+                           lc.unix_socket + "': " + ec.message());
       bound.push_back({lc.name, (lc.tls ? "unix+tls:" : "unix:") + lc.unix_socket});
     } else {
       auto addr = asio::ip::make_address(lc.address, ec);
-      if (ec) return InvalidArgument("listener '" + lc.name + "': bad address '" + lc.address + "'");
+      if (ec)
+        return InvalidArgument("listener '" + lc.name + "': bad address '" + lc.address + "'");
       tcp::endpoint ep(addr, lc.port);
       l->tcp_acceptor = std::make_unique<tcp::acceptor>(acceptor_ctx);
       l->tcp_acceptor->open(ep.protocol(), ec);
@@ -422,10 +446,13 @@ Result<std::vector<BoundListener>> Server::Start() {
       if (ec) {
         return Unavailable("listener '" + lc.name + "': cannot listen on " + lc.address + ":" +
                            std::to_string(lc.port) + ": " + ec.message() +
-                           (ec == asio::error::address_in_use ? " (another process holds this port; pick another or stop it)" : ""));
+                           (ec == asio::error::address_in_use
+                                ? " (another process holds this port; pick another or stop it)"
+                                : ""));
       }
       auto local = l->tcp_acceptor->local_endpoint();
-      std::string host = local.address().is_v6() ? "[" + local.address().to_string() + "]" : local.address().to_string();
+      std::string host = local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                                 : local.address().to_string();
       bound.push_back({lc.name, scheme + "://" + host + ":" + std::to_string(local.port())});
     }
     impl_->listeners.push_back(std::move(l));

@@ -13,8 +13,12 @@ std::string Message::JoinedText() const {
   return out;
 }
 
-std::string_view RoleName(Message::Role r) { return r == Message::Role::kUser ? "user" : "assistant"; }
+std::string_view RoleName(Message::Role r) {
+  return r == Message::Role::kUser ? "user" : "assistant";
+}
 
-uint32_t CountWords(std::string_view text) { return static_cast<uint32_t>(SplitWords(text).size()); }
+uint32_t CountWords(std::string_view text) {
+  return static_cast<uint32_t>(SplitWords(text).size());
+}
 
 }  // namespace perimeter::model

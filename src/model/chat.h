@@ -23,8 +23,8 @@ namespace perimeter::model {
 struct Message {
   enum class Role { kUser, kAssistant };
   Role role = Role::kUser;
-  std::vector<std::string> text;  // text blocks, in order
-  std::string JoinedText() const;   // blocks joined with "\n"
+  std::vector<std::string> text;   // text blocks, in order
+  std::string JoinedText() const;  // blocks joined with "\n"
 };
 
 std::string_view RoleName(Message::Role r);

@@ -49,7 +49,8 @@ void AccessLogSink::WriteLine(const std::string& line) {
   }
 }
 
-std::string FormatAccessLogLine(const RequestContext& ctx, std::chrono::steady_clock::time_point end) {
+std::string FormatAccessLogLine(const RequestContext& ctx,
+                                std::chrono::steady_clock::time_point end) {
   namespace json = boost::json;
   const double latency_ms =
       std::chrono::duration<double, std::milli>(end - ctx.received_mono).count();

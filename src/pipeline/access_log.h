@@ -25,6 +25,7 @@ class AccessLogSink {
 };
 
 // The access-log line for a finished request (no trailing newline).
-std::string FormatAccessLogLine(const RequestContext& ctx, std::chrono::steady_clock::time_point end);
+std::string FormatAccessLogLine(const RequestContext& ctx,
+                                std::chrono::steady_clock::time_point end);
 
 }  // namespace perimeter::pipeline

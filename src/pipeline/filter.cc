@@ -8,17 +8,28 @@ namespace json = boost::json;
 
 std::string_view OperationName(Operation op) {
   switch (op) {
-    case Operation::kUnknown: return "Unknown";
-    case Operation::kInvokeModel: return "InvokeModel";
-    case Operation::kInvokeModelWithResponseStream: return "InvokeModelWithResponseStream";
-    case Operation::kConverse: return "Converse";
-    case Operation::kConverseStream: return "ConverseStream";
-    case Operation::kChatCompletions: return "ChatCompletions";
-    case Operation::kEmbeddings: return "Embeddings";
-    case Operation::kListModels: return "ListModels";
-    case Operation::kHealth: return "Health";
-    case Operation::kReady: return "Ready";
-    case Operation::kMetrics: return "Metrics";
+    case Operation::kUnknown:
+      return "Unknown";
+    case Operation::kInvokeModel:
+      return "InvokeModel";
+    case Operation::kInvokeModelWithResponseStream:
+      return "InvokeModelWithResponseStream";
+    case Operation::kConverse:
+      return "Converse";
+    case Operation::kConverseStream:
+      return "ConverseStream";
+    case Operation::kChatCompletions:
+      return "ChatCompletions";
+    case Operation::kEmbeddings:
+      return "Embeddings";
+    case Operation::kListModels:
+      return "ListModels";
+    case Operation::kHealth:
+      return "Health";
+    case Operation::kReady:
+      return "Ready";
+    case Operation::kMetrics:
+      return "Metrics";
   }
   return "Unknown";
 }
@@ -127,11 +138,10 @@ boost::asio::awaitable<void> FilterChain::Run(RequestContext& ctx) const {
     // Either a filter stopped without answering or the chain ran out of filters: both are
     // defects in chain construction. Answer rather than leave the client waiting.
     // Named, not a braced temporary inside co_await: GCC 12 destroys such temporaries twice.
-    const ApiError defect{500,
-                          ctx.flavor == ApiFlavor::kOpenAi ? "server_error" : "InternalServerException",
-                          "",
-                          "the request was not answered by any filter (request id " + ctx.request_id +
-                              "); this is a Perimeter defect"};
+    const ApiError defect{
+        500, ctx.flavor == ApiFlavor::kOpenAi ? "server_error" : "InternalServerException", "",
+        "the request was not answered by any filter (request id " + ctx.request_id +
+            "); this is a Perimeter defect"};
     co_await SendError(ctx, defect);
   }
   for (size_t i = ran; i-- > 0;) filters_[i]->OnComplete(ctx);

@@ -100,7 +100,8 @@ TEST(ErrorEncodingTest, BedrockErrorsCarryTypeHeaderAndMessageBody) {
   EXPECT_EQ(e.http_status, 404);
   HttpReply r = EncodeError(ApiFlavor::kBedrock, e);
   bool found = false;
-  for (auto& [k, v] : r.headers) found |= (k == "x-amzn-ErrorType" && v == "ResourceNotFoundException");
+  for (auto& [k, v] : r.headers)
+    found |= (k == "x-amzn-ErrorType" && v == "ResourceNotFoundException");
   EXPECT_TRUE(found);
   EXPECT_EQ(r.body, R"({"message":"model x not found"})");
 }

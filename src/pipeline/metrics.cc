@@ -43,10 +43,14 @@ namespace {
 std::string Esc(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -72,33 +76,44 @@ std::string Metrics::RenderPrometheus() const {
   }
   std::string out;
   auto labels = [](const Labels& l) {
-    return fmt::format("operation=\"{}\",model=\"{}\",status=\"{}\",tenant=\"{}\"", Esc(l.operation),
-                       Esc(l.model), Esc(l.status), Esc(l.tenant));
+    return fmt::format("operation=\"{}\",model=\"{}\",status=\"{}\",tenant=\"{}\"",
+                       Esc(l.operation), Esc(l.model), Esc(l.status), Esc(l.tenant));
   };
-  out += "# HELP perimeter_requests_total Requests answered, by operation, model, status and tenant.\n";
+  out +=
+      "# HELP perimeter_requests_total Requests answered, by operation, model, status and "
+      "tenant.\n";
   out += "# TYPE perimeter_requests_total counter\n";
-  for (const auto& [l, s] : merged) out += fmt::format("perimeter_requests_total{{{}}} {}\n", labels(l), s.count);
-  out += "# HELP perimeter_request_duration_seconds Time from request received to response finished.\n";
+  for (const auto& [l, s] : merged)
+    out += fmt::format("perimeter_requests_total{{{}}} {}\n", labels(l), s.count);
+  out +=
+      "# HELP perimeter_request_duration_seconds Time from request received to response "
+      "finished.\n";
   out += "# TYPE perimeter_request_duration_seconds histogram\n";
   for (const auto& [l, s] : merged) {
     const std::string lb = labels(l);
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-      out += fmt::format("perimeter_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", lb, kBuckets[i], s.buckets[i]);
+      out += fmt::format("perimeter_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", lb,
+                         kBuckets[i], s.buckets[i]);
     }
-    out += fmt::format("perimeter_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", lb, s.count);
+    out += fmt::format("perimeter_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", lb,
+                       s.count);
     out += fmt::format("perimeter_request_duration_seconds_sum{{{}}} {}\n", lb, s.sum);
     out += fmt::format("perimeter_request_duration_seconds_count{{{}}} {}\n", lb, s.count);
   }
   out += "# HELP perimeter_request_bytes_total Request body bytes received.\n";
   out += "# TYPE perimeter_request_bytes_total counter\n";
-  for (const auto& [l, s] : merged) out += fmt::format("perimeter_request_bytes_total{{{}}} {}\n", labels(l), s.bytes_in);
+  for (const auto& [l, s] : merged)
+    out += fmt::format("perimeter_request_bytes_total{{{}}} {}\n", labels(l), s.bytes_in);
   out += "# HELP perimeter_response_bytes_total Response body bytes sent.\n";
   out += "# TYPE perimeter_response_bytes_total counter\n";
-  for (const auto& [l, s] : merged) out += fmt::format("perimeter_response_bytes_total{{{}}} {}\n", labels(l), s.bytes_out);
-  out += "# HELP perimeter_upstream_errors_total Upstream calls that failed, by upstream and kind.\n";
+  for (const auto& [l, s] : merged)
+    out += fmt::format("perimeter_response_bytes_total{{{}}} {}\n", labels(l), s.bytes_out);
+  out +=
+      "# HELP perimeter_upstream_errors_total Upstream calls that failed, by upstream and kind.\n";
   out += "# TYPE perimeter_upstream_errors_total counter\n";
   for (const auto& [k, v] : errors) {
-    out += fmt::format("perimeter_upstream_errors_total{{upstream=\"{}\",kind=\"{}\"}} {}\n", Esc(k.first), Esc(k.second), v);
+    out += fmt::format("perimeter_upstream_errors_total{{upstream=\"{}\",kind=\"{}\"}} {}\n",
+                       Esc(k.first), Esc(k.second), v);
   }
   return out;
 }

@@ -25,8 +25,8 @@ class Metrics {
     auto operator<=>(const Labels&) const = default;
   };
   // Seconds; Prometheus "le" buckets.
-  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                      0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   void RecordRequest(const Labels& labels, double seconds, uint64_t bytes_in, uint64_t bytes_out);
   void RecordUpstreamError(const std::string& upstream, const std::string& kind);

@@ -26,9 +26,10 @@ void AccessLogFilter::OnComplete(RequestContext& ctx) const {
     metrics_->RecordRequest(
         // Unrouted model ids come from clients: labelling by them would let anyone grow the
         // series set without bound, so they share one label value.
-        Metrics::Labels{std::string(OperationName(ctx.operation)),
-                        ctx.upstream_name.empty() && !ctx.model_id.empty() ? "_unrouted" : ctx.model_id,
-                        std::to_string(ctx.status), ctx.tenant.value_or("")},
+        Metrics::Labels{
+            std::string(OperationName(ctx.operation)),
+            ctx.upstream_name.empty() && !ctx.model_id.empty() ? "_unrouted" : ctx.model_id,
+            std::to_string(ctx.status), ctx.tenant.value_or("")},
         std::chrono::duration<double>(end - ctx.received_mono).count(), ctx.request.body.size(),
         ctx.bytes_out);
   }

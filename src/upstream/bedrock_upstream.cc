@@ -43,16 +43,20 @@ Status StatusFromBedrock(const std::string& upstream, const http::ClientResponse
       if (auto* m = o.if_contains(k); m && m->is_string()) message = std::string(m->as_string());
     }
   }
-  std::string m = "Bedrock (upstream '" + upstream + "') answered " + (type.empty() ? "HTTP " + std::to_string(r.status) : type);
+  std::string m = "Bedrock (upstream '" + upstream + "') answered " +
+                  (type.empty() ? "HTTP " + std::to_string(r.status) : type);
   if (!message.empty()) m += ": " + message.substr(0, 1000);
   if (type == "ValidationException") return InvalidArgument(m);
   if (type == "ResourceNotFoundException") return NotFound(m);
-  if (type == "ThrottlingException" || type == "ServiceQuotaExceededException") return ResourceExhausted(m);
+  if (type == "ThrottlingException" || type == "ServiceQuotaExceededException")
+    return ResourceExhausted(m);
   if (type == "ModelTimeoutException") return DeadlineExceeded(m);
-  if (type == "ModelNotReadyException" || type == "ServiceUnavailableException") return Unavailable(m);
+  if (type == "ModelNotReadyException" || type == "ServiceUnavailableException")
+    return Unavailable(m);
   // AccessDenied, InvalidSignature, UnrecognizedClient, ExpiredToken: the gateway's own
   // credentials or permissions are wrong. That is an operator problem, reported as unavailable.
-  return StatusFromUpstreamHttp(upstream, r.status == 403 ? 503 : r.status, message.empty() ? type : m);
+  return StatusFromUpstreamHttp(upstream, r.status == 403 ? 503 : r.status,
+                                message.empty() ? type : m);
 }
 
 Status StatusFromException(const std::string& upstream, const codec::EventStreamMessage& m) {
@@ -67,7 +71,8 @@ Status StatusFromException(const std::string& upstream, const codec::EventStream
 model::StopReason StopFromConverse(std::string_view s) {
   if (s == "max_tokens") return model::StopReason::kMaxTokens;
   if (s == "stop_sequence") return model::StopReason::kStopSequence;
-  if (s == "content_filtered" || s == "guardrail_intervened") return model::StopReason::kContentFiltered;
+  if (s == "content_filtered" || s == "guardrail_intervened")
+    return model::StopReason::kContentFiltered;
   return model::StopReason::kEndTurn;
 }
 
@@ -86,7 +91,8 @@ pipeline::Headers BedrockUpstream::Sign(std::string_view method, const std::stri
   identity::HttpRequestToSign r;
   r.method = std::string(method);
   r.path = client_->url().base_path + path;
-  r.headers = {{"host", client_->url().HostHeader()}, {"content-type", content_type}, {"accept", accept}};
+  r.headers = {
+      {"host", client_->url().HostHeader()}, {"content-type", content_type}, {"accept", accept}};
   r.payload_sha256_hex = crypto::Sha256Hex(body);
   identity::SigningScope scope{region_, "bedrock", SystemClock().Now()};
   pipeline::Headers out{{"Content-Type", content_type}, {"Accept", accept}};
@@ -99,7 +105,8 @@ std::string BedrockUpstream::ToConverseBody(const model::ChatRequest& req) {
   for (const auto& m : req.messages) {
     json::array content;
     for (const auto& t : m.text) content.push_back(json::object{{"text", t}});
-    messages.push_back(json::object{{"role", std::string(model::RoleName(m.role))}, {"content", std::move(content)}});
+    messages.push_back(json::object{{"role", std::string(model::RoleName(m.role))},
+                                    {"content", std::move(content)}});
   }
   json::object body{{"messages", std::move(messages)}};
   if (!req.system.empty()) {
@@ -123,7 +130,8 @@ std::string BedrockUpstream::ToConverseBody(const model::ChatRequest& req) {
 Result<model::ChatResponse> BedrockUpstream::FromConverseResponse(std::string_view body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return Unavailable("Bedrock answered Converse with a body that is not a JSON object");
+  if (ec || !v.is_object())
+    return Unavailable("Bedrock answered Converse with a body that is not a JSON object");
   const auto& o = v.as_object();
   model::ChatResponse r;
   const json::value* content = nullptr;
@@ -132,13 +140,16 @@ Result<model::ChatResponse> BedrockUpstream::FromConverseResponse(std::string_vi
       content = msg->as_object().if_contains("content");
     }
   }
-  if (!content || !content->is_array()) return Unavailable("Bedrock Converse answer has no output.message.content");
+  if (!content || !content->is_array())
+    return Unavailable("Bedrock Converse answer has no output.message.content");
   for (const auto& b : content->as_array()) {
     if (b.is_object()) {
-      if (auto* t = b.as_object().if_contains("text"); t && t->is_string()) r.text += std::string(t->as_string());
+      if (auto* t = b.as_object().if_contains("text"); t && t->is_string())
+        r.text += std::string(t->as_string());
     }
   }
-  if (auto* s = o.if_contains("stopReason"); s && s->is_string()) r.stop_reason = StopFromConverse(s->as_string());
+  if (auto* s = o.if_contains("stopReason"); s && s->is_string())
+    r.stop_reason = StopFromConverse(s->as_string());
   if (auto* u = o.if_contains("usage"); u && u->is_object()) {
     r.usage.input_tokens = U32(u->as_object(), "inputTokens");
     r.usage.output_tokens = U32(u->as_object(), "outputTokens");
@@ -146,7 +157,8 @@ Result<model::ChatResponse> BedrockUpstream::FromConverseResponse(std::string_vi
   return r;
 }
 
-boost::asio::awaitable<Result<model::ChatResponse>> BedrockUpstream::Chat(const model::ChatRequest& req) {
+boost::asio::awaitable<Result<model::ChatResponse>> BedrockUpstream::Chat(
+    const model::ChatRequest& req) {
   const std::string path = ModelPath(req.upstream_model, "converse");
   std::string body = ToConverseBody(req);
   auto headers = Sign("POST", path, body, "application/json", "application/json");
@@ -177,7 +189,8 @@ boost::asio::awaitable<Status> BedrockUpstream::ChatStream(const model::ChatRequ
       if (!et) continue;
       boost::system::error_code ec;
       json::value v = json::parse(f.payload, ec);
-      if (ec || !v.is_object()) co_return Unavailable("Bedrock sent a ConverseStream event that is not JSON");
+      if (ec || !v.is_object())
+        co_return Unavailable("Bedrock sent a ConverseStream event that is not JSON");
       const auto& o = v.as_object();
       if (!started && (*et == "messageStart" || *et == "contentBlockDelta")) {
         PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnStart(""));
@@ -186,11 +199,13 @@ boost::asio::awaitable<Status> BedrockUpstream::ChatStream(const model::ChatRequ
       if (*et == "contentBlockDelta") {
         if (auto* d = o.if_contains("delta"); d && d->is_object()) {
           if (auto* t = d->as_object().if_contains("text"); t && t->is_string()) {
-            PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnTextDelta(std::string_view(t->as_string())));
+            PERIMETER_CO_RETURN_IF_ERROR(
+                co_await sink.OnTextDelta(std::string_view(t->as_string())));
           }
         }
       } else if (*et == "messageStop") {
-        if (auto* s = o.if_contains("stopReason"); s && s->is_string()) stop = StopFromConverse(s->as_string());
+        if (auto* s = o.if_contains("stopReason"); s && s->is_string())
+          stop = StopFromConverse(s->as_string());
         stopped = true;
       } else if (*et == "metadata") {
         if (auto* u = o.if_contains("usage"); u && u->is_object()) {
@@ -202,7 +217,8 @@ boost::asio::awaitable<Status> BedrockUpstream::ChatStream(const model::ChatRequ
     }
     co_return Status::Ok();
   };
-  auto resp = co_await client_->SendStreaming("POST", path, std::move(headers), std::move(body), on_data);
+  auto resp =
+      co_await client_->SendStreaming("POST", path, std::move(headers), std::move(body), on_data);
   if (!resp.ok()) co_return resp.status();
   if (resp->status != 200) co_return StatusFromBedrock(name_, *resp);
   if (decoder.HasPartialMessage() || !stopped) {
@@ -229,7 +245,8 @@ boost::asio::awaitable<Result<model::RawInvokeResponse>> BedrockUpstream::Invoke
 boost::asio::awaitable<Status> BedrockUpstream::InvokeRawStream(const model::RawInvokeRequest& req,
                                                                 model::RawChunkSink& sink) {
   const std::string path = ModelPath(req.model, "invoke-with-response-stream");
-  auto headers = Sign("POST", path, req.body, req.content_type, "application/vnd.amazon.eventstream");
+  auto headers =
+      Sign("POST", path, req.body, req.content_type, "application/vnd.amazon.eventstream");
   codec::EventStreamDecoder decoder;
   std::vector<codec::EventStreamMessage> frames;
   http::HttpClient::DataFn on_data = [&](std::string_view bytes) -> boost::asio::awaitable<Status> {
@@ -243,9 +260,11 @@ boost::asio::awaitable<Status> BedrockUpstream::InvokeRawStream(const model::Raw
       boost::system::error_code ec;
       json::value v = json::parse(f.payload, ec);
       const json::value* b = (!ec && v.is_object()) ? v.as_object().if_contains("bytes") : nullptr;
-      if (!b || !b->is_string()) co_return Unavailable("Bedrock sent a chunk event without base64 'bytes'");
+      if (!b || !b->is_string())
+        co_return Unavailable("Bedrock sent a chunk event without base64 'bytes'");
       auto decoded = codec::Base64Decode(b->as_string());
-      if (!decoded.ok()) co_return Unavailable("Bedrock sent a chunk whose 'bytes' is not valid base64");
+      if (!decoded.ok())
+        co_return Unavailable("Bedrock sent a chunk whose 'bytes' is not valid base64");
       PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnChunk(*decoded));
     }
     co_return Status::Ok();
@@ -253,7 +272,8 @@ boost::asio::awaitable<Status> BedrockUpstream::InvokeRawStream(const model::Raw
   auto resp = co_await client_->SendStreaming("POST", path, std::move(headers), req.body, on_data);
   if (!resp.ok()) co_return resp.status();
   if (resp->status != 200) co_return StatusFromBedrock(name_, *resp);
-  if (decoder.HasPartialMessage()) co_return Unavailable("Bedrock ended the stream in the middle of a frame");
+  if (decoder.HasPartialMessage())
+    co_return Unavailable("Bedrock ended the stream in the middle of a frame");
   co_return Status::Ok();
 }
 

@@ -23,7 +23,8 @@ class BedrockUpstream final : public Upstream {
   boost::asio::awaitable<Status> ChatStream(const model::ChatRequest& req,
                                             model::ChatStreamSink& sink) override;
   bool SupportsRawInvoke() const override { return true; }
-  boost::asio::awaitable<Result<model::RawInvokeResponse>> InvokeRaw(const model::RawInvokeRequest& req) override;
+  boost::asio::awaitable<Result<model::RawInvokeResponse>> InvokeRaw(
+      const model::RawInvokeRequest& req) override;
   boost::asio::awaitable<Status> InvokeRawStream(const model::RawInvokeRequest& req,
                                                  model::RawChunkSink& sink) override;
 

@@ -54,7 +54,8 @@ Result<model::ChatResponse> BuiltinUpstream::Answer(const model::ChatRequest& re
   return r;
 }
 
-boost::asio::awaitable<Result<model::ChatResponse>> BuiltinUpstream::Chat(const model::ChatRequest& req) {
+boost::asio::awaitable<Result<model::ChatResponse>> BuiltinUpstream::Chat(
+    const model::ChatRequest& req) {
   co_return Answer(req);
 }
 

@@ -22,9 +22,10 @@ model::ChatRequest Req(std::string text) {
 TEST(BuiltinUpstreamTest, AnswerSaysItIsATestModelAndEchoesLastUserMessage) {
   auto a = BuiltinUpstream::Answer(Req("hello world"));
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->text,
-            "This is Perimeter's built-in test model (perimeter.echo-v1), not a real language model. "
-            "You said: hello world");
+  EXPECT_EQ(
+      a->text,
+      "This is Perimeter's built-in test model (perimeter.echo-v1), not a real language model. "
+      "You said: hello world");
   EXPECT_EQ(a->stop_reason, model::StopReason::kEndTurn);
   EXPECT_EQ(a->usage.input_tokens, 4u);  // "be brief" + "hello world"
   EXPECT_EQ(a->usage.output_tokens, 16u);
@@ -68,7 +69,8 @@ class CollectingSink : public model::ChatStreamSink {
     if (fail_after && deltas >= fail_after) co_return Cancelled("client gone");
     co_return Status::Ok();
   }
-  boost::asio::awaitable<Status> OnStop(model::StopReason, std::string_view, const model::Usage& u) override {
+  boost::asio::awaitable<Status> OnStop(model::StopReason, std::string_view,
+                                        const model::Usage& u) override {
     events.push_back("stop");
     usage = u;
     co_return Status::Ok();
@@ -83,8 +85,9 @@ class CollectingSink : public model::ChatStreamSink {
 Status RunStream(BuiltinUpstream& b, const model::ChatRequest& r, CollectingSink& sink) {
   boost::asio::io_context io;
   Status result;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> { result = co_await b.ChatStream(r, sink); },
-                        boost::asio::detached);
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { result = co_await b.ChatStream(r, sink); },
+      boost::asio::detached);
   io.run();
   return result;
 }

@@ -55,14 +55,16 @@ Result<std::unique_ptr<ModelRouter>> ModelRouter::Build(const config::Config& cf
         break;
       }
       case config::UpstreamType::kBedrock: {
-        std::string endpoint = u.endpoint_url.empty() ? BedrockRuntimeEndpoint(u.region) : u.endpoint_url;
+        std::string endpoint =
+            u.endpoint_url.empty() ? BedrockRuntimeEndpoint(u.region) : u.endpoint_url;
         auto url = http::UpstreamUrl::Parse(endpoint);
         if (!url.ok()) return fail(url.status());
         auto client = http::HttpClient::Create(*url, opts);
         if (!client.ok()) return fail(client.status());
         auto creds = identity::ResolveAwsCredentials(u.profile, env);
         if (!creds.ok()) return fail(creds.status());
-        ups.push_back(std::make_unique<BedrockUpstream>(u.name, u.region, *client, std::move(*creds)));
+        ups.push_back(
+            std::make_unique<BedrockUpstream>(u.name, u.region, *client, std::move(*creds)));
         break;
       }
     }
@@ -79,8 +81,9 @@ Result<ModelRouter::Target> ModelRouter::Resolve(std::string_view model) const {
     return Target{u, r.upstream_model.empty() ? std::string(model) : r.upstream_model};
   }
   // Client-supplied text is echoed bounded, so an error cannot be used to amplify a request.
-  return NotFound("The model '" + std::string(model.substr(0, 256)) +
-                  "' does not exist or is not routed by this gateway; ask its operator to add a route for it");
+  return NotFound(
+      "The model '" + std::string(model.substr(0, 256)) +
+      "' does not exist or is not routed by this gateway; ask its operator to add a route for it");
 }
 
 std::vector<std::string> ModelRouter::ListModels() const {

@@ -25,7 +25,8 @@ class ModelRouter {
   static Result<std::unique_ptr<ModelRouter>> Build(const config::Config& cfg,
                                                     const identity::EnvReader& env);
   // For tests: routes over given providers.
-  ModelRouter(std::vector<std::unique_ptr<Upstream>> upstreams, std::vector<config::RouteConfig> routes);
+  ModelRouter(std::vector<std::unique_ptr<Upstream>> upstreams,
+              std::vector<config::RouteConfig> routes);
 
   // NotFound, with a message the API can show, when no route matches.
   Result<Target> Resolve(std::string_view model) const;

@@ -50,7 +50,8 @@ TEST(ModelRouterTest, ListsExactRoutesAndKnownModelsOfPatterns) {
 
 TEST(ModelRouterTest, BuildFailsClearlyWithoutAwsCredentials) {
   config::Config cfg;
-  cfg.upstreams.push_back({.name = "aws", .type = config::UpstreamType::kBedrock, .region = "eu-west-1"});
+  cfg.upstreams.push_back(
+      {.name = "aws", .type = config::UpstreamType::kBedrock, .region = "eu-west-1"});
   identity::EnvReader empty_env = [](std::string_view name) -> std::optional<std::string> {
     if (name == "HOME") return std::string("/nonexistent-home");
     return std::nullopt;
@@ -62,8 +63,10 @@ TEST(ModelRouterTest, BuildFailsClearlyWithoutAwsCredentials) {
 
 TEST(ModelRouterTest, BuildFailsWhenApiKeyVariableIsUnset) {
   config::Config cfg;
-  cfg.upstreams.push_back({.name = "local", .type = config::UpstreamType::kOpenAi,
-                           .base_url = "http://127.0.0.1:9/v1", .api_key_env = "NOPE_KEY"});
+  cfg.upstreams.push_back({.name = "local",
+                           .type = config::UpstreamType::kOpenAi,
+                           .base_url = "http://127.0.0.1:9/v1",
+                           .api_key_env = "NOPE_KEY"});
   auto r = ModelRouter::Build(cfg, [](std::string_view) { return std::optional<std::string>(); });
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("NOPE_KEY"), std::string::npos);

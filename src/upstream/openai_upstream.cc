@@ -34,7 +34,8 @@ std::string ErrorMessageFromBody(std::string_view body) {
   const auto& o = v.as_object();
   if (auto* e = o.if_contains("error")) {
     if (e->is_object()) {
-      if (auto* m = e->as_object().if_contains("message"); m && m->is_string()) return std::string(m->as_string());
+      if (auto* m = e->as_object().if_contains("message"); m && m->is_string())
+        return std::string(m->as_string());
     }
     if (e->is_string()) return std::string(e->as_string());
   }
@@ -60,9 +61,11 @@ uint32_t U32(const json::object& o, std::string_view key) {
 
 std::string OpenAiUpstream::ToChatCompletionsBody(const model::ChatRequest& req, bool stream) {
   json::array messages;
-  for (const auto& s : req.system) messages.push_back(json::object{{"role", "system"}, {"content", s}});
+  for (const auto& s : req.system)
+    messages.push_back(json::object{{"role", "system"}, {"content", s}});
   for (const auto& m : req.messages) {
-    messages.push_back(json::object{{"role", std::string(model::RoleName(m.role))}, {"content", m.JoinedText()}});
+    messages.push_back(
+        json::object{{"role", std::string(model::RoleName(m.role))}, {"content", m.JoinedText()}});
   }
   json::object body{{"model", req.upstream_model}, {"messages", std::move(messages)}};
   if (req.max_tokens) body["max_tokens"] = *req.max_tokens;
@@ -83,10 +86,12 @@ std::string OpenAiUpstream::ToChatCompletionsBody(const model::ChatRequest& req,
 Result<model::ChatResponse> OpenAiUpstream::FromChatCompletion(std::string_view body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return Unavailable("upstream answered with a body that is not a JSON object");
+  if (ec || !v.is_object())
+    return Unavailable("upstream answered with a body that is not a JSON object");
   const auto& o = v.as_object();
   const auto* choices = o.if_contains("choices");
-  if (!choices || !choices->is_array() || choices->as_array().empty() || !choices->as_array()[0].is_object()) {
+  if (!choices || !choices->is_array() || choices->as_array().empty() ||
+      !choices->as_array()[0].is_object()) {
     return Unavailable("upstream answer has no choices[0]");
   }
   const auto& c0 = choices->as_array()[0].as_object();
@@ -97,7 +102,8 @@ Result<model::ChatResponse> OpenAiUpstream::FromChatCompletion(std::string_view 
       r.text = std::string(content->as_string());
     }
   }
-  if (auto* f = c0.if_contains("finish_reason"); f && f->is_string()) r.stop_reason = StopFromFinish(f->as_string());
+  if (auto* f = c0.if_contains("finish_reason"); f && f->is_string())
+    r.stop_reason = StopFromFinish(f->as_string());
   if (auto* u = o.if_contains("usage"); u && u->is_object()) {
     r.usage.input_tokens = U32(u->as_object(), "prompt_tokens");
     r.usage.output_tokens = U32(u->as_object(), "completion_tokens");
@@ -111,8 +117,10 @@ pipeline::Headers OpenAiUpstream::RequestHeaders() const {
   return h;
 }
 
-boost::asio::awaitable<Result<model::ChatResponse>> OpenAiUpstream::Chat(const model::ChatRequest& req) {
-  auto resp = co_await client_->Send("POST", "/chat/completions", RequestHeaders(), ToChatCompletionsBody(req, false));
+boost::asio::awaitable<Result<model::ChatResponse>> OpenAiUpstream::Chat(
+    const model::ChatRequest& req) {
+  auto resp = co_await client_->Send("POST", "/chat/completions", RequestHeaders(),
+                                     ToChatCompletionsBody(req, false));
   if (!resp.ok()) co_return resp.status();
   if (resp->status < 200 || resp->status >= 300) {
     co_return StatusFromUpstreamHttp(name_, resp->status, ErrorMessageFromBody(resp->body));
@@ -139,10 +147,12 @@ boost::asio::awaitable<Status> OpenAiUpstream::ChatStream(const model::ChatReque
       }
       boost::system::error_code ec;
       json::value v = json::parse(ev.data, ec);
-      if (ec || !v.is_object()) co_return Unavailable("upstream '" + name_ + "' sent a stream event that is not JSON");
+      if (ec || !v.is_object())
+        co_return Unavailable("upstream '" + name_ + "' sent a stream event that is not JSON");
       const auto& o = v.as_object();
       if (auto* err = o.if_contains("error")) {
-        co_return Unavailable("upstream '" + name_ + "' reported an error mid-stream: " + ErrorMessageFromBody(ev.data));
+        co_return Unavailable("upstream '" + name_ +
+                              "' reported an error mid-stream: " + ErrorMessageFromBody(ev.data));
       }
       if (!started) {
         std::string id;
@@ -160,8 +170,10 @@ boost::asio::awaitable<Status> OpenAiUpstream::ChatStream(const model::ChatReque
         if (!c.is_object()) continue;
         const auto& co = c.as_object();
         if (auto* d = co.if_contains("delta"); d && d->is_object()) {
-          if (auto* t = d->as_object().if_contains("content"); t && t->is_string() && !t->as_string().empty()) {
-            PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnTextDelta(std::string_view(t->as_string())));
+          if (auto* t = d->as_object().if_contains("content");
+              t && t->is_string() && !t->as_string().empty()) {
+            PERIMETER_CO_RETURN_IF_ERROR(
+                co_await sink.OnTextDelta(std::string_view(t->as_string())));
           }
         }
         if (auto* f = co.if_contains("finish_reason"); f && f->is_string()) {
@@ -183,13 +195,14 @@ boost::asio::awaitable<Status> OpenAiUpstream::ChatStream(const model::ChatReque
     PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnStart(""));
   }
   if (!done && !stopped) {
-    co_return Unavailable("upstream '" + name_ + "' ended the stream before it finished the answer");
+    co_return Unavailable("upstream '" + name_ +
+                          "' ended the stream before it finished the answer");
   }
   co_return co_await sink.OnStop(stop, "", usage);
 }
 
-boost::asio::awaitable<Result<std::string>> OpenAiUpstream::Embeddings(const std::string& upstream_model,
-                                                                       const std::string& body_json) {
+boost::asio::awaitable<Result<std::string>> OpenAiUpstream::Embeddings(
+    const std::string& upstream_model, const std::string& body_json) {
   boost::system::error_code ec;
   json::value v = json::parse(body_json, ec);
   if (ec || !v.is_object()) co_return InvalidArgument("request body is not a JSON object");

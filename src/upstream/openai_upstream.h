@@ -35,6 +35,7 @@ class OpenAiUpstream final : public Upstream {
 
 // Maps a non-2xx answer from an upstream to a Status, keeping the upstream's own message when it
 // sent one (servers' messages never contain our secrets; they may echo the model id).
-Status StatusFromUpstreamHttp(const std::string& upstream, int http_status, std::string_view message);
+Status StatusFromUpstreamHttp(const std::string& upstream, int http_status,
+                              std::string_view message);
 
 }  // namespace perimeter::upstream

@@ -58,7 +58,8 @@ TEST(OpenAiTranslationTest, UpstreamHttpStatusesMapToCodes) {
   EXPECT_EQ(StatusFromUpstreamHttp("u", 429, "").code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(StatusFromUpstreamHttp("u", 504, "").code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(StatusFromUpstreamHttp("u", 401, "").code(), StatusCode::kUnavailable);
-  EXPECT_EQ(StatusFromUpstreamHttp("u", 500, "boom").message(), "upstream 'u' answered HTTP 500: boom");
+  EXPECT_EQ(StatusFromUpstreamHttp("u", 500, "boom").message(),
+            "upstream 'u' answered HTTP 500: boom");
 }
 
 TEST(BedrockTranslationTest, ChatRequestBecomesConverseBody) {

@@ -24,14 +24,16 @@ class Upstream {
   virtual ~Upstream() = default;
   virtual const std::string& name() const = 0;
 
-  virtual boost::asio::awaitable<Result<model::ChatResponse>> Chat(const model::ChatRequest& req) = 0;
+  virtual boost::asio::awaitable<Result<model::ChatResponse>> Chat(
+      const model::ChatRequest& req) = 0;
   virtual boost::asio::awaitable<Status> ChatStream(const model::ChatRequest& req,
                                                     model::ChatStreamSink& sink) = 0;
 
   // Providers that accept model-native InvokeModel bodies (Bedrock) pass them through untouched;
   // the others are reached through the canonical ChatRequest.
   virtual bool SupportsRawInvoke() const { return false; }
-  virtual boost::asio::awaitable<Result<model::RawInvokeResponse>> InvokeRaw(const model::RawInvokeRequest& req) {
+  virtual boost::asio::awaitable<Result<model::RawInvokeResponse>> InvokeRaw(
+      const model::RawInvokeRequest& req) {
     co_return Internal("this upstream does not take raw InvokeModel bodies");
   }
   virtual boost::asio::awaitable<Status> InvokeRawStream(const model::RawInvokeRequest& req,
