@@ -18,9 +18,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cstring>
 #include <fstream>
 
 #include "http/client.h"
+#include "http/http2_connection.h"
 
 #include "common/clock.h"
 #include "common/strings.h"
@@ -109,6 +111,21 @@ struct Server::Impl {
       }
       ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
     }
+    // ALPN: h2 when the client offers it (the AWS SDK for JavaScript does), else HTTP/1.1.
+    SSL_CTX_set_alpn_select_cb(
+        ctx->native_handle(),
+        [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+           unsigned int inlen, void*) -> int {
+          static const unsigned char kProtos[] = "\x02h2\x08http/1.1";
+          unsigned char* selected = nullptr;
+          if (SSL_select_next_proto(&selected, outlen, kProtos, sizeof(kProtos) - 1, in, inlen) !=
+              OPENSSL_NPN_NEGOTIATED) {
+            return SSL_TLSEXT_ERR_NOACK;
+          }
+          *out = selected;
+          return SSL_TLSEXT_ERR_OK;
+        },
+        nullptr);
     l.ssl = std::move(ctx);
     return Status::Ok();
   }
@@ -229,9 +246,34 @@ struct Server::Impl {
     (void)co_await bhttp::async_write(s, res, kNoThrow);
   }
 
+  void InitContext(pipeline::RequestContext& ctx, const Listener& l, const IpAddress& peer, bool secure) {
+    ctx.listener_name = l.cfg.name;
+    ctx.source_ip = peer;
+    ctx.secure_transport = secure;
+    ctx.received_at = SystemClock().Now();
+    ctx.received_mono = std::chrono::steady_clock::now();
+  }
+
+  asio::awaitable<void> Dispatch(pipeline::RequestContext& ctx) {
+    in_flight->fetch_add(1);
+    co_await RunChain(ctx);
+    in_flight->fetch_sub(1);
+  }
+
   template <class Stream>
-  asio::awaitable<void> Session(Stream s, const Listener& l, IpAddress peer, bool secure) {
-    beast::flat_buffer buffer;
+  asio::awaitable<void> ServeHttp2(Stream& s, std::string_view preread, const Listener& l, IpAddress peer,
+                                   bool secure) {
+    Http2Limits lim{cfg.limits.max_body_bytes, cfg.limits.max_header_bytes, cfg.limits.max_header_count,
+                    cfg.limits.idle_timeout};
+    Http2Connection<Stream> conn(
+        s, lim, [this, &l, peer, secure](pipeline::RequestContext& ctx) { InitContext(ctx, l, peer, secure); },
+        [this](pipeline::RequestContext& ctx) { return Dispatch(ctx); });
+    co_await conn.Run(preread);
+  }
+
+  template <class Stream>
+  asio::awaitable<void> Session(Stream s, const Listener& l, IpAddress peer, bool secure,
+                                beast::flat_buffer buffer = {}) {
     const auto& lim = cfg.limits;
     for (;;) {
       Lowest(s).expires_after(lim.idle_timeout);
@@ -300,11 +342,7 @@ struct Server::Impl {
 
       auto req = parser.release();
       pipeline::RequestContext ctx;
-      ctx.listener_name = l.cfg.name;
-      ctx.source_ip = peer;
-      ctx.secure_transport = secure;
-      ctx.received_at = SystemClock().Now();
-      ctx.received_mono = std::chrono::steady_clock::now();
+      InitContext(ctx, l, peer, secure);
       ctx.flavor = flavor;
       ctx.request.method = std::string(req.method_string());
       ctx.request.target = target;
@@ -344,13 +382,38 @@ struct Server::Impl {
   template <class Plain>
   asio::awaitable<void> StartSession(Plain plain, const Listener& l, IpAddress peer) {
     if (!l.ssl) {
-      co_await Session(std::move(plain), l, peer, false);
+      // h2c with prior knowledge starts with the HTTP/2 preface; anything else is HTTP/1.1.
+      beast::flat_buffer buffer;
+      Lowest(plain).expires_after(cfg.limits.idle_timeout);
+      while (buffer.size() < kHttp2Preface.size()) {
+        auto [ec, n] = co_await plain.async_read_some(buffer.prepare(kHttp2Preface.size() - buffer.size()), kNoThrow);
+        if (ec) co_return;
+        buffer.commit(n);
+        std::string_view got(static_cast<const char*>(buffer.data().data()), buffer.size());
+        if (kHttp2Preface.substr(0, got.size()) != got) break;
+      }
+      std::string_view got(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (got == kHttp2Preface) {
+        std::string preread(got);
+        co_await ServeHttp2(plain, preread, l, peer, false);
+        co_await Close(plain);
+        co_return;
+      }
+      co_await Session(std::move(plain), l, peer, false, std::move(buffer));
       co_return;
     }
     beast::ssl_stream<Plain> tls(std::move(plain), *l.ssl);
     Lowest(tls).expires_after(cfg.limits.request_timeout);
     auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, kNoThrow);
     if (ec) co_return;  // bad client certificate, wrong protocol, timeout: drop
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_len = 0;
+    SSL_get0_alpn_selected(tls.native_handle(), &alpn, &alpn_len);
+    if (alpn_len == 2 && std::memcmp(alpn, "h2", 2) == 0) {
+      co_await ServeHttp2(tls, "", l, peer, true);
+      co_await Close(tls);
+      co_return;
+    }
     co_await Session(std::move(tls), l, peer, true);
   }
 

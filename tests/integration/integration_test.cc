@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -42,13 +43,17 @@ int64_t MillisSince(Clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - t).count();
 }
 
-// The port of http(s)://127.0.0.1:PORT.
+// The port of http(s)://127.0.0.1:PORT; 0 for any other URL (unix:/path).
 uint16_t PortOf(const std::string& url) {
-  size_t colon = url.rfind(':');
-  if (colon == std::string::npos) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return 0;
   }
-  return static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
+  size_t colon = url.rfind(':');
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(url.data() + colon + 1, url.data() + url.size(), port);
+  return ec == std::errc() && ptr == url.data() + url.size() && port <= 65535
+             ? static_cast<uint16_t>(port)
+             : 0;
 }
 
 std::string Lower(std::string s) {
@@ -580,6 +585,9 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(url.ok()) << url.status().message() << "\nconfig:\n" << yaml;
     url_ = *url;
     port_ = PortOf(url_);
+    if (url_.rfind("unix:", 0) != 0) {
+      ASSERT_NE(port_, 0) << "no port in the listening URL " << url_;
+    }
   }
   void TearDown() override {
     if (HasFailure()) {

@@ -32,12 +32,13 @@ export function firstWords(text, n) {
 }
 
 /**
- * An AWS SDK Bedrock Runtime client for the gateway at `url`; one attempt, no retries, HTTP/1.1.
+ * An AWS SDK Bedrock Runtime client for the gateway at `url`; one attempt, no retries.
  *
  * Since 3.798 BedrockRuntimeClient defaults to an HTTP/2-only transport (NodeHttp2Handler: h2c
- * prior knowledge on http://, ALPN h2 on https://). The gateway's contract is HTTP/1.1, so these
- * clients pass the SDK's own HTTP/1.1 handler, as AWS documents for proxies that lack HTTP/2.
- * `extra.httpsAgent` (for TLS listeners) goes to that handler.
+ * prior knowledge on http://, ALPN h2 on https://), and the gateway serves both HTTP/2 and
+ * HTTP/1.1. CTest runs this suite twice: once with the SDK's HTTP/1.1 handler (what proxies
+ * without HTTP/2 need) and once, with E2E_H2=1, with the SDK's default HTTP/2 transport.
+ * `extra.httpsAgent` (for TLS listeners) goes to the HTTP/1.1 handler.
  */
 export function bedrockClient(url, extra = {}) {
   const { httpsAgent, ...rest } = extra;
@@ -46,7 +47,7 @@ export function bedrockClient(url, extra = {}) {
     endpoint: url,
     credentials: { ...CLIENT_CREDENTIALS }, // the SDK annotates the object it is given
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpsAgent, requestTimeout: 20_000 }),
+    ...(process.env.E2E_H2 ? {} : { requestHandler: new NodeHttpHandler({ httpsAgent, requestTimeout: 20_000 }) }),
     ...rest,
   });
 }
