@@ -26,10 +26,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -294,27 +294,30 @@ class Http2Connection {
     req.target = st.path;
     req.path = st.path.substr(0, st.path.find('?'));
     req.query = req.path.size() < st.path.size() ? st.path.substr(req.path.size() + 1) : "";
-    if (!req.Header("host") && !st.authority.empty()) req.headers.emplace_back("host", st.authority);
-    st.ctx.flavor = StartsWith(req.path, "/v1/") ? pipeline::ApiFlavor::kOpenAi
-                                                 : pipeline::ApiFlavor::kBedrock;
+    if (!req.Header("host") && !st.authority.empty())
+      req.headers.emplace_back("host", st.authority);
+    st.ctx.flavor =
+        StartsWith(req.path, "/v1/") ? pipeline::ApiFlavor::kOpenAi : pipeline::ApiFlavor::kBedrock;
     st.writer = std::make_unique<Writer>(*this, st);
     st.ctx.writer = st.writer.get();
     st.running = true;
     ++running_handlers_;
-    boost::asio::co_spawn(executor_, RunStream(st),
-                          boost::asio::bind_cancellation_slot(st.cancel.slot(), boost::asio::detached));
+    boost::asio::co_spawn(
+        executor_, RunStream(st),
+        boost::asio::bind_cancellation_slot(st.cancel.slot(), boost::asio::detached));
   }
 
   boost::asio::awaitable<void> RunStream(H2Stream& st) {
     co_await boost::asio::this_coro::throw_if_cancelled(false);
     if (st.bad_headers || st.too_large || st.method.empty() || st.path.empty()) {
-      const Status s = st.too_large
-                           ? PayloadTooLarge("request body exceeds the limit of " +
-                                             std::to_string(limits_.max_body_bytes) +
-                                             " bytes (limits.max_body_bytes)")
-                           : InvalidArgument(st.bad_headers
-                                                 ? "request headers exceed limits.max_header_count or limits.max_header_bytes"
-                                                 : "request lacks :method or :path");
+      const Status s =
+          st.too_large
+              ? PayloadTooLarge("request body exceeds the limit of " +
+                                std::to_string(limits_.max_body_bytes) +
+                                " bytes (limits.max_body_bytes)")
+              : InvalidArgument(st.bad_headers ? "request headers exceed limits.max_header_count "
+                                                 "or limits.max_header_bytes"
+                                               : "request lacks :method or :path");
       const pipeline::ApiError e = pipeline::ErrorFromStatus(st.ctx.flavor, s);
       co_await pipeline::SendError(st.ctx, e);
     } else {
@@ -336,7 +339,8 @@ class Http2Connection {
   static int OnBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     auto* c = Self(user_data);
-    std::erase_if(c->streams_, [](const auto& kv) { return kv.second->closed && !kv.second->running; });
+    std::erase_if(c->streams_,
+                  [](const auto& kv) { return kv.second->closed && !kv.second->running; });
     auto st = std::make_unique<H2Stream>(frame->hd.stream_id, c->executor_);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st.get());
     c->streams_[frame->hd.stream_id] = std::move(st);
@@ -347,20 +351,26 @@ class Http2Connection {
                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
                       void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    auto* st = static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
+    auto* st =
+        static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
     if (!st) return 0;
     auto* c = Self(user_data);
     st->header_bytes += namelen + valuelen;
-    if (++st->header_count > c->limits_.max_header_count || st->header_bytes > c->limits_.max_header_bytes) {
+    if (++st->header_count > c->limits_.max_header_count ||
+        st->header_bytes > c->limits_.max_header_bytes) {
       st->bad_headers = true;
       return 0;
     }
     std::string_view n(reinterpret_cast<const char*>(name), namelen);
     std::string v(reinterpret_cast<const char*>(value), valuelen);
-    if (n == ":method") st->method = std::move(v);
-    else if (n == ":path") st->path = std::move(v);
-    else if (n == ":authority") st->authority = std::move(v);
-    else if (!n.empty() && n[0] != ':') st->ctx.request.headers.emplace_back(std::string(n), std::move(v));
+    if (n == ":method")
+      st->method = std::move(v);
+    else if (n == ":path")
+      st->path = std::move(v);
+    else if (n == ":authority")
+      st->authority = std::move(v);
+    else if (!n.empty() && n[0] != ':')
+      st->ctx.request.headers.emplace_back(std::string(n), std::move(v));
     return 0;
   }
 
@@ -381,7 +391,8 @@ class Http2Connection {
   static int OnFrameRecv(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-      auto* st = static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
+      auto* st = static_cast<H2Stream*>(
+          nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
       if (st) Self(user_data)->Dispatch(*st);
     }
     return 0;

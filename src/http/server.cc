@@ -243,10 +243,22 @@ struct Server::Impl {
     res.keep_alive(false);
     res.prepare_payload();
     Lowest(s).expires_after(cfg.limits.idle_timeout);
-    (void)co_await bhttp::async_write(s, res, kNoThrow);
+    auto [wec, wn] = co_await bhttp::async_write(s, res, kNoThrow);
+    if (wec) co_return;
+    // Lingering close: read and discard what the client is still sending (the body we refused)
+    // for a bounded time, so closing with unread data does not reset the connection before the
+    // client has read the error.
+    Lowest(s).expires_after(std::chrono::seconds(1));
+    char discard[16 * 1024];
+    for (size_t total = 0; total < (8u << 20);) {
+      auto [rec, rn] = co_await s.async_read_some(asio::buffer(discard), kNoThrow);
+      if (rec) break;
+      total += rn;
+    }
   }
 
-  void InitContext(pipeline::RequestContext& ctx, const Listener& l, const IpAddress& peer, bool secure) {
+  void InitContext(pipeline::RequestContext& ctx, const Listener& l, const IpAddress& peer,
+                   bool secure) {
     ctx.listener_name = l.cfg.name;
     ctx.source_ip = peer;
     ctx.secure_transport = secure;
@@ -261,12 +273,15 @@ struct Server::Impl {
   }
 
   template <class Stream>
-  asio::awaitable<void> ServeHttp2(Stream& s, std::string_view preread, const Listener& l, IpAddress peer,
-                                   bool secure) {
-    Http2Limits lim{cfg.limits.max_body_bytes, cfg.limits.max_header_bytes, cfg.limits.max_header_count,
-                    cfg.limits.idle_timeout};
+  asio::awaitable<void> ServeHttp2(Stream& s, std::string_view preread, const Listener& l,
+                                   IpAddress peer, bool secure) {
+    Http2Limits lim{cfg.limits.max_body_bytes, cfg.limits.max_header_bytes,
+                    cfg.limits.max_header_count, cfg.limits.idle_timeout};
     Http2Connection<Stream> conn(
-        s, lim, [this, &l, peer, secure](pipeline::RequestContext& ctx) { InitContext(ctx, l, peer, secure); },
+        s, lim,
+        [this, &l, peer, secure](pipeline::RequestContext& ctx) {
+          InitContext(ctx, l, peer, secure);
+        },
         [this](pipeline::RequestContext& ctx) { return Dispatch(ctx); });
     co_await conn.Run(preread);
   }
@@ -276,7 +291,16 @@ struct Server::Impl {
                                 beast::flat_buffer buffer = {}) {
     const auto& lim = cfg.limits;
     for (;;) {
-      Lowest(s).expires_after(lim.idle_timeout);
+      // Between requests a connection may idle for idle_timeout; from the first byte of a
+      // request, the whole request (head and body) must arrive within request_timeout, so a
+      // client cannot hold a connection by trickling header bytes.
+      if (buffer.size() == 0) {
+        Lowest(s).expires_after(lim.idle_timeout);
+        auto [fec, fn] = co_await s.async_read_some(buffer.prepare(4096), kNoThrow);
+        if (fec) break;
+        buffer.commit(fn);
+      }
+      Lowest(s).expires_after(lim.request_timeout);
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(lim.max_header_bytes);
       parser.body_limit(lim.max_body_bytes);
@@ -296,8 +320,7 @@ struct Server::Impl {
                             std::to_string(lim.max_body_bytes) + " bytes (limits.max_body_bytes)"));
         break;
       }
-      if (hec) break;  // closed, idle timeout, or garbage: nothing to answer
-      Lowest(s).expires_after(lim.request_timeout);
+      if (hec) break;  // closed, request timeout, or garbage: nothing to answer
       const auto& head = parser.get();
       std::string target(head.target());
       std::string path = target.substr(0, target.find('?'));
@@ -386,7 +409,8 @@ struct Server::Impl {
       beast::flat_buffer buffer;
       Lowest(plain).expires_after(cfg.limits.idle_timeout);
       while (buffer.size() < kHttp2Preface.size()) {
-        auto [ec, n] = co_await plain.async_read_some(buffer.prepare(kHttp2Preface.size() - buffer.size()), kNoThrow);
+        auto [ec, n] = co_await plain.async_read_some(
+            buffer.prepare(kHttp2Preface.size() - buffer.size()), kNoThrow);
         if (ec) co_return;
         buffer.commit(n);
         std::string_view got(static_cast<const char*>(buffer.data().data()), buffer.size());

@@ -345,10 +345,10 @@ std::string ConverseText(const HttpResponse& r) {
 class FakeOpenAiServer {
  public:
   enum class Behavior {
-    kAnswer,  // a normal chat completion
-    kDelayThenAnswer /* sleeps `delay`, then answers */,
-    kNeverAnswer,  // reads the request, then waits for the gateway to close the connection
-    kCloseAtOnce,  // reads the request, then closes without a byte of response
+    kAnswer,           // a normal chat completion
+    kDelayThenAnswer,  // sleeps `delay`, then answers
+    kNeverAnswer,      // reads the request, then waits for the gateway to close the connection
+    kCloseAtOnce,      // reads the request, then closes without a byte of response
   };
   static constexpr const char* kAnswerText = "fake upstream says hello";
 
