@@ -25,7 +25,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 lint: configure
-	@git ls-files 'src/*.cc' | xargs clang-tidy -p $(BUILD) --quiet
+	@git ls-files 'src/*.cc' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD) --quiet
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i --style=file

@@ -1,5 +1,6 @@
-// Fuzzes the front doors' request-body parsers (Converse, Anthropic messages, OpenAI chat
-// completions). Invariants: no crash on any bytes; an accepted request is well-formed (non-empty
+// Fuzzes the JSON parsers of untrusted bodies: the front doors' request parsers (Converse,
+// Anthropic messages, OpenAI chat completions) and the providers' readers of upstream answers
+// (an upstream is a network peer too). Invariants: no crash on any bytes; an accepted request is well-formed (non-empty
 // messages, every message has at least one text block, bounded numeric fields).
 
 #include <cstddef>
@@ -8,6 +9,8 @@
 
 #include "api/bedrock_shapes.h"
 #include "api/openai_shapes.h"
+#include "upstream/bedrock_upstream.h"
+#include "upstream/openai_upstream.h"
 #include "fuzz_support.h"
 
 namespace {
@@ -27,5 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckRequest(*r);
     PERIMETER_FUZZ_CHECK(!r->model.empty());
   }
+  (void)perimeter::upstream::OpenAiUpstream::FromChatCompletion(body);
+  (void)perimeter::upstream::BedrockUpstream::FromConverseResponse(body);
   return 0;
 }
