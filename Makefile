@@ -36,10 +36,13 @@ bench: build
 
 # Real libFuzzer binaries (clang); each runs for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= event_stream_fuzz sse_fuzz base64_fuzz request_parsers_fuzz
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPERIMETER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
-	@for f in build-fuzz/fuzz/*_fuzz; do echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) fuzz/corpus/$$(basename $$f _fuzz) || exit 1; done
+	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@# New inputs go to a scratch corpus (first directory); the committed seeds are only read.
+	@for t in $(FUZZ_TARGETS); do n=$${t%_fuzz}; mkdir -p build-fuzz/corpus/$$n; echo "== $$t"; \
+	  build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$n fuzz/corpus/$$n || exit 1; done
 
 clean:
 	rm -rf $(BUILD) build-fuzz

@@ -9,12 +9,14 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "api/gateway.h"
 #include "config/config.h"
 #include "http/server.h"
+#include "policy/eval_cases.h"
 
 namespace {
 
@@ -113,7 +115,26 @@ int main(int argc, char** argv) {
   check->add_option("FILE", check_file, "YAML config file")->required();
   auto* example = cfg_cmd->add_subcommand("defaults", "Print the embedded default config");
 
+  auto* policy_cmd = app.add_subcommand("policy", "Work with IAM-language policies");
+  policy_cmd->require_subcommand(1);
+  std::string cases_file;
+  auto* eval = policy_cmd->add_subcommand(
+      "eval", "Evaluate a JSON array of cases; prints one JSON line per case");
+  eval->add_option("--cases", cases_file, "JSON file of cases ('-' for standard input)")
+      ->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (eval->parsed()) {
+    if (cases_file == "-")
+      return perimeter::policy::RunPolicyEvalCases(std::cin, std::cout, std::cerr);
+    std::ifstream in(cases_file, std::ios::binary);
+    if (!in) {
+      std::cerr << "perimeter: cannot read cases file '" << cases_file << "'\n";
+      return 2;
+    }
+    return perimeter::policy::RunPolicyEvalCases(in, std::cout, std::cerr);
+  }
 
   if (serve->parsed()) return Serve(serve_config);
   if (check->parsed()) {
