@@ -1,7 +1,8 @@
 // Fuzzes the JSON parsers of untrusted bodies: the front doors' request parsers (Converse,
 // Anthropic messages, OpenAI chat completions) and the providers' readers of upstream answers
-// (an upstream is a network peer too). Invariants: no crash on any bytes; an accepted request is well-formed (non-empty
-// messages, every message has at least one text block, bounded numeric fields).
+// (an upstream is a network peer too). Invariants: no crash on any bytes; an accepted request is
+// well-formed (non-empty messages, every message has at least one text block, bounded numeric
+// fields).
 
 #include <cstddef>
 #include <cstdint>
@@ -9,9 +10,9 @@
 
 #include "api/bedrock_shapes.h"
 #include "api/openai_shapes.h"
+#include "fuzz_support.h"
 #include "upstream/bedrock_upstream.h"
 #include "upstream/openai_upstream.h"
-#include "fuzz_support.h"
 
 namespace {
 void CheckRequest(const perimeter::model::ChatRequest& r) {
