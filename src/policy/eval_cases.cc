@@ -1,5 +1,7 @@
 #include "policy/eval_cases.h"
 
+#include "common/json_strict.h"
+
 #include <istream>
 #include <iterator>
 #include <ostream>
@@ -151,6 +153,10 @@ int RunPolicyEvalCases(std::istream& in, std::ostream& out, std::ostream& err) {
       err << "policy eval: cases input exceeds " << kMaxCasesInputBytes << " bytes\n";
       return 2;
     }
+  }
+  if (Status dup = CheckNoDuplicateJsonKeys(text); !dup.ok()) {
+    err << "policy eval: cases input: " << dup.message() << "\n";
+    return 2;
   }
   boost::system::error_code ec;
   boost::json::value doc = boost::json::parse(text, ec);

@@ -1,5 +1,7 @@
 #include "policy/policy.h"
 
+#include "common/json_strict.h"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -335,6 +337,11 @@ Result<std::shared_ptr<const Policy>> Policy::Parse(std::string_view json, Polic
   if (json.size() > kMaxPolicyBytes) {
     return InvalidArgument("policy: document is " + std::to_string(json.size()) +
                            " bytes; the limit is " + std::to_string(kMaxPolicyBytes));
+  }
+  // Boost.JSON keeps the last of repeated keys; in a policy that would let a later "Effect"
+  // silently override an earlier one, so repeats are refused.
+  if (Status dup = CheckNoDuplicateJsonKeys(json); !dup.ok()) {
+    return InvalidArgument("policy: " + dup.message());
   }
   boost::system::error_code ec;
   boost::json::value doc = boost::json::parse(json, ec);

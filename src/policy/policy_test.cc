@@ -53,6 +53,13 @@ TEST(PolicyParseTest, RejectsInvalidJson) {
   EXPECT_NE(ParseError("{\"Version\":").find("not valid JSON"), std::string::npos);
 }
 
+// Boost.JSON would keep the last "Effect": the Deny must not silently become an Allow.
+TEST(PolicyParseTest, RejectsDuplicateKeysNamingWhere) {
+  const std::string e = ParseError(
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Effect":"Allow"}]})");
+  EXPECT_NE(e.find("duplicate Statement[0]: key 'Effect'"), std::string::npos) << e;
+}
+
 TEST(PolicyParseTest, RejectsLowercaseEffectNamingStatementIndex) {
   EXPECT_EQ(ParseError(R"({"Version":"2012-10-17","Statement":[
       {"Effect":"Allow","Action":"*","Resource":"*"},
