@@ -46,6 +46,12 @@ Result<model::ChatRequest> ParseConverseRequest(std::string_view body, std::stri
   const json::object& o = *obj;
   model::ChatRequest req;
   req.model = std::move(model_id);
+  // A guardrail the caller asked for must never be silently skipped (fail closed).
+  if (o.contains("guardrailConfig")) {
+    return InvalidArgument(
+        "field 'guardrailConfig' names a guardrail, and this gateway does not apply guardrails "
+        "yet; the request is refused rather than answered unguarded. Remove guardrailConfig");
+  }
   for (const char* unsupported : {"toolConfig", "promptVariables"}) {
     if (o.contains(unsupported)) {
       return InvalidArgument(std::string("field '") + unsupported +

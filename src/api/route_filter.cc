@@ -72,10 +72,14 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
       ctx.model_id = m->substr(0, kMaxModelIdBytes);
       co_return FilterStatus::kContinue;
     }
-    co_return co_await Refuse(
-        ctx, NotFound("no OpenAI operation at " + req.method + " " + path.substr(0, 256) +
-                      "; this gateway serves POST /v1/chat/completions, POST /v1/embeddings and "
-                      "GET /v1/models"));
+    // OpenAI's own code for a path it does not serve; NotFound alone would say model_not_found.
+    const pipeline::ApiError unknown_url{
+        404, "invalid_request_error", "unknown_url",
+        "no OpenAI operation at " + req.method + " " + path.substr(0, 256) +
+            "; this gateway serves POST /v1/chat/completions, POST /v1/embeddings and "
+            "GET /v1/models"};
+    co_await pipeline::SendError(ctx, unknown_url);
+    co_return FilterStatus::kStop;
   }
 
   // Bedrock Runtime: /model/{modelId}/{operation}
@@ -108,6 +112,15 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
               ctx, InvalidArgument("the model id must be 1 to 2048 characters long"));
         }
         ctx.model_id = *id;
+        // Guardrails are not in this gateway yet. A caller that asks for one must not get an
+        // unguarded answer: refuse rather than ignore (fail closed).
+        if (req.Header("x-amzn-bedrock-guardrailidentifier") ||
+            req.Header("x-amzn-bedrock-guardrailversion")) {
+          co_return co_await Refuse(
+              ctx, InvalidArgument("this gateway does not apply guardrails yet, so a request "
+                                   "naming one (X-Amzn-Bedrock-GuardrailIdentifier) is refused "
+                                   "rather than answered unguarded; remove the header"));
+        }
         const bool stream = ctx.operation == Operation::kConverseStream ||
                             ctx.operation == Operation::kInvokeModelWithResponseStream;
         if (ctx.operation == Operation::kConverse || ctx.operation == Operation::kConverseStream) {

@@ -55,7 +55,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"temperature":3}})",
             "inferenceConfig.temperature"},
         Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"toolConfig":{}})",
-            "toolConfig"}));
+            "toolConfig"},
+        Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"guardrailConfig":{"guardrailIdentifier":"g"}})",
+            "does not apply guardrails"}));
 
 TEST(AnthropicParseTest, AcceptsStringAndBlockContent) {
   auto r = ParseAnthropicRequest(

@@ -169,12 +169,10 @@ boost::asio::awaitable<void> Fail(RequestContext& ctx, const Status& s) {
     (void)co_await ctx.writer->WriteChunk(codec::EncodeSseData(body));
   } else {
     std::string payload = pipeline::EncodeError(ApiFlavor::kBedrock, e).body;
-    // Bedrock's stream exceptions: modelStreamErrorException, throttlingException, ...
+    // Bedrock names stream exceptions in lower camel case: throttlingException,
+    // internalServerException, serviceUnavailableException, ...
     std::string type = e.type;
     if (!type.empty()) type[0] = static_cast<char>(std::tolower(type[0]));
-    if (e.type == "InternalServerException" || e.type == "ServiceUnavailableException")
-      type = e.type == "InternalServerException" ? "internalServerException"
-                                                 : "serviceUnavailableException";
     (void)co_await ctx.writer->WriteChunk(codec::EncodeException(type, payload));
   }
   (void)co_await ctx.writer->EndStream();

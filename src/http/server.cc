@@ -75,7 +75,6 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Listener>> listeners;
   std::atomic<size_t> next_worker{0};
   std::atomic<bool> draining{false};
-  std::atomic<bool> stopped{false};
   std::atomic<uint64_t>* in_flight = nullptr;
 
   Worker& NextWorker() { return *workers[next_worker++ % workers.size()]; }
@@ -232,8 +231,7 @@ struct Server::Impl {
   }
 
   template <class Stream>
-  asio::awaitable<void> SendEarlyError(Stream& s, beast::flat_buffer&, pipeline::ApiFlavor flavor,
-                                       const Status& st) {
+  asio::awaitable<void> SendEarlyError(Stream& s, pipeline::ApiFlavor flavor, const Status& st) {
     pipeline::RequestContext ctx;
     ctx.request_id = "-";
     pipeline::HttpReply r = pipeline::EncodeError(flavor, pipeline::ErrorFromStatus(flavor, st));
@@ -306,7 +304,7 @@ struct Server::Impl {
       parser.body_limit(lim.max_body_bytes);
       auto [hec, hn] = co_await bhttp::async_read_header(s, buffer, parser, kNoThrow);
       if (hec == bhttp::error::header_limit) {
-        co_await SendEarlyError(s, buffer, pipeline::ApiFlavor::kBedrock,
+        co_await SendEarlyError(s, pipeline::ApiFlavor::kBedrock,
                                 InvalidArgument("request headers exceed " +
                                                 std::to_string(lim.max_header_bytes) + " bytes"));
         break;
@@ -315,7 +313,7 @@ struct Server::Impl {
         // Beast checks Content-Length against the body limit while parsing the head.
         std::string target(parser.get().target());
         co_await SendEarlyError(
-            s, buffer, FlavorForPath(target.substr(0, target.find('?'))),
+            s, FlavorForPath(target.substr(0, target.find('?'))),
             PayloadTooLarge("request body exceeds the limit of " +
                             std::to_string(lim.max_body_bytes) + " bytes (limits.max_body_bytes)"));
         break;
@@ -328,7 +326,7 @@ struct Server::Impl {
       size_t header_count = std::distance(head.begin(), head.end());
       if (header_count > lim.max_header_count) {
         co_await SendEarlyError(
-            s, buffer, flavor,
+            s, flavor,
             InvalidArgument("request has " + std::to_string(header_count) +
                             " headers; the limit is " + std::to_string(lim.max_header_count)));
         break;
@@ -336,7 +334,7 @@ struct Server::Impl {
       if (head.has_content_length() && parser.content_length() &&
           *parser.content_length() > lim.max_body_bytes) {
         co_await SendEarlyError(
-            s, buffer, flavor,
+            s, flavor,
             PayloadTooLarge("request body of " + std::to_string(*parser.content_length()) +
                             " bytes exceeds the limit of " + std::to_string(lim.max_body_bytes) +
                             " bytes (limits.max_body_bytes)"));
@@ -349,14 +347,14 @@ struct Server::Impl {
       auto [bec, bn] = co_await bhttp::async_read(s, buffer, parser, kNoThrow);
       if (bec == bhttp::error::body_limit) {
         co_await SendEarlyError(
-            s, buffer, flavor,
+            s, flavor,
             PayloadTooLarge("request body exceeds the limit of " +
                             std::to_string(lim.max_body_bytes) + " bytes (limits.max_body_bytes)"));
         break;
       }
       if (bec == beast::error::timeout) {
         co_await SendEarlyError(
-            s, buffer, flavor,
+            s, flavor,
             DeadlineExceeded("the request did not arrive within limits.request_timeout"));
         break;
       }
@@ -584,7 +582,6 @@ void Server::Drain() {
           t.expires_after(std::chrono::milliseconds(10));
           (void)co_await t.async_wait(kNoThrow);
         }
-        impl->stopped = true;
         for (auto& w : impl->workers) {
           w->guard.reset();
           w->ctx.stop();

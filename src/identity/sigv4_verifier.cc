@@ -191,6 +191,19 @@ Result<std::chrono::system_clock::time_point> ParseImfFixdate(std::string_view s
   return ParseAmzDate(amz);
 }
 
+// The three parts both forms carry (Credential, SignedHeaders, Signature), checked in order.
+std::optional<AuthError> ParseCredentialParts(std::string_view credential,
+                                              std::string_view signed_headers,
+                                              std::string_view signature, ParsedAuth* out) {
+  if (auto e = ParseCredential(credential, out)) {
+    return e;
+  }
+  if (auto e = ParseSignedHeaders(signed_headers, out)) {
+    return e;
+  }
+  return CheckSignatureFormat(signature, out);
+}
+
 std::optional<AuthError> ParseAuthorizationHeader(const ReceivedRequest& request,
                                                   std::string_view header, ParsedAuth* out) {
   if (header.size() > kMaxAuthorizationBytes) {
@@ -253,13 +266,7 @@ std::optional<AuthError> ParseAuthorizationHeader(const ReceivedRequest& request
   if (!missing.empty()) {
     return Incomplete(missing);
   }
-  if (auto e = ParseCredential(*credential, out)) {
-    return e;
-  }
-  if (auto e = ParseSignedHeaders(*signed_headers, out)) {
-    return e;
-  }
-  if (auto e = CheckSignatureFormat(*signature, out)) {
+  if (auto e = ParseCredentialParts(*credential, *signed_headers, *signature, out)) {
     return e;
   }
 
@@ -353,13 +360,7 @@ std::optional<AuthError> ParsePresignedQuery(std::string_view query, size_t max_
     return Incomplete("X-Amz-Algorithm only supports 'AWS4-HMAC-SHA256', got '" + Echo(*algorithm) +
                       "'.");
   }
-  if (auto e = ParseCredential(*credential, out)) {
-    return e;
-  }
-  if (auto e = ParseSignedHeaders(*signed_headers, out)) {
-    return e;
-  }
-  if (auto e = CheckSignatureFormat(*signature, out)) {
+  if (auto e = ParseCredentialParts(*credential, *signed_headers, *signature, out)) {
     return e;
   }
   out->amz_date = *date;

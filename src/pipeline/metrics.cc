@@ -32,12 +32,6 @@ void Metrics::RecordRequest(const Labels& labels, double seconds, uint64_t bytes
   x.bytes_out += bytes_out;
 }
 
-void Metrics::RecordUpstreamError(const std::string& upstream, const std::string& kind) {
-  Shard& s = LocalShard();
-  std::lock_guard lock(s.mu);
-  ++s.upstream_errors[{upstream, kind}];
-}
-
 namespace {
 // Prometheus label values escape backslash, double quote and newline.
 std::string Esc(const std::string& v) {
@@ -58,7 +52,6 @@ std::string Esc(const std::string& v) {
 
 std::string Metrics::RenderPrometheus() const {
   std::map<Labels, Series> merged;
-  std::map<std::pair<std::string, std::string>, uint64_t> errors;
   {
     std::lock_guard lock(shards_mu_);
     for (const auto& shard : shards_) {
@@ -71,7 +64,6 @@ std::string Metrics::RenderPrometheus() const {
         m.bytes_in += v.bytes_in;
         m.bytes_out += v.bytes_out;
       }
-      for (const auto& [k, v] : shard->upstream_errors) errors[k] += v;
     }
   }
   std::string out;
@@ -108,13 +100,6 @@ std::string Metrics::RenderPrometheus() const {
   out += "# TYPE perimeter_response_bytes_total counter\n";
   for (const auto& [l, s] : merged)
     out += fmt::format("perimeter_response_bytes_total{{{}}} {}\n", labels(l), s.bytes_out);
-  out +=
-      "# HELP perimeter_upstream_errors_total Upstream calls that failed, by upstream and kind.\n";
-  out += "# TYPE perimeter_upstream_errors_total counter\n";
-  for (const auto& [k, v] : errors) {
-    out += fmt::format("perimeter_upstream_errors_total{{upstream=\"{}\",kind=\"{}\"}} {}\n",
-                       Esc(k.first), Esc(k.second), v);
-  }
   return out;
 }
 

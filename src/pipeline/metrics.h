@@ -29,7 +29,6 @@ class Metrics {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   void RecordRequest(const Labels& labels, double seconds, uint64_t bytes_in, uint64_t bytes_out);
-  void RecordUpstreamError(const std::string& upstream, const std::string& kind);
   std::string RenderPrometheus() const;
 
  private:
@@ -42,7 +41,6 @@ class Metrics {
   struct Shard {
     std::mutex mu;
     std::map<Labels, Series> series;
-    std::map<std::pair<std::string, std::string>, uint64_t> upstream_errors;
   };
   Shard& LocalShard();
 

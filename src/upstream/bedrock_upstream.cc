@@ -175,7 +175,7 @@ boost::asio::awaitable<Status> BedrockUpstream::ChatStream(const model::ChatRequ
   auto headers = Sign("POST", path, body, "application/json", "application/vnd.amazon.eventstream");
   codec::EventStreamDecoder decoder;
   std::vector<codec::EventStreamMessage> frames;
-  bool started = false, stopped = false, have_metadata = false;
+  bool started = false, stopped = false;
   model::StopReason stop = model::StopReason::kEndTurn;
   model::Usage usage;
 
@@ -212,7 +212,6 @@ boost::asio::awaitable<Status> BedrockUpstream::ChatStream(const model::ChatRequ
           usage.input_tokens = U32(u->as_object(), "inputTokens");
           usage.output_tokens = U32(u->as_object(), "outputTokens");
         }
-        have_metadata = true;
       }
     }
     co_return Status::Ok();
@@ -225,7 +224,6 @@ boost::asio::awaitable<Status> BedrockUpstream::ChatStream(const model::ChatRequ
     co_return Unavailable("Bedrock ended the ConverseStream before messageStop");
   }
   if (!started) PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnStart(""));
-  (void)have_metadata;
   co_return co_await sink.OnStop(stop, "", usage);
 }
 

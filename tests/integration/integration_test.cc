@@ -837,6 +837,30 @@ TEST_F(GatewayTest, ChatCompletionsWithoutModelNamesTheField) {
   EXPECT_THAT(r->OpenAiError("message"), HasSubstr("'model'"));
 }
 
+TEST_F(GatewayTest, UnknownOpenAiPathIsUnknownUrlNotModelNotFound) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  auto r = Exchange(port_, Request("POST", "/v1/completions", R"({"model":"perimeter.echo-v1"})"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 404) << r->Describe();
+  EXPECT_EQ(r->OpenAiError("code"), "unknown_url") << r->Describe();
+  EXPECT_THAT(r->OpenAiError("message"), HasSubstr("/v1/chat/completions"));
+}
+
+// Guardrails do not exist yet: a request naming one is refused, never answered unguarded.
+TEST_F(GatewayTest, InvokeModelNamingAGuardrailIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  auto r = Exchange(
+      port_,
+      Request(
+          "POST", "/model/perimeter.echo-v1/invoke",
+          R"({"anthropic_version":"bedrock-2023-05-31","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})",
+          "X-Amzn-Bedrock-GuardrailIdentifier: gr-1\r\nX-Amzn-Bedrock-GuardrailVersion: 1\r\n"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("does not apply guardrails"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Slow and idle clients. idle_timeout is set far from request_timeout so each test shows
 // which of the two closed the connection.
