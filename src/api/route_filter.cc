@@ -82,6 +82,22 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
     co_return FilterStatus::kStop;
   }
 
+  // The STS Query API: POST / with a form body naming the Action.
+  if (path == "/" && post) {
+    ctx.flavor = ApiFlavor::kSts;
+    ctx.operation = Operation::kStsUnknown;
+    std::string_view body = req.body;
+    while (!body.empty()) {
+      size_t amp = body.find('&');
+      std::string_view param = body.substr(0, amp);
+      if (param == "Action=AssumeRole") ctx.operation = Operation::kStsAssumeRole;
+      if (param == "Action=GetCallerIdentity") ctx.operation = Operation::kStsGetCallerIdentity;
+      if (amp == std::string_view::npos) break;
+      body.remove_prefix(amp + 1);
+    }
+    co_return FilterStatus::kContinue;  // authenticated next; the STS filter answers
+  }
+
   // Bedrock Runtime: /model/{modelId}/{operation}
   ctx.flavor = ApiFlavor::kBedrock;
   if (StartsWith(path, "/model/")) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "api/gateway.h"
+#include "cli/admin_commands.h"
 #include "config/config.h"
 #include "http/server.h"
 #include "policy/eval_cases.h"
@@ -71,9 +72,13 @@ int Serve(const std::string& config_path) {
   std::cout << "perimeter: config " << cfg->source << ", state in " << cfg->server.state_dir
             << "\n";
   if (!bound->empty() && bound->front().url.rfind("http", 0) == 0) {
-    std::cout << "perimeter: try it:\n  curl -s " << bound->front().url
-              << "/v1/chat/completions -H 'Content-Type: application/json' "
-                 "-d "
+    const std::string cfg_flag = config_path.empty() ? "" : " --config " + config_path;
+    std::cout << "perimeter: every model request needs credentials. Try it:\n"
+              << "  KEY=$(perimeter credentials create" << cfg_flag
+              << " --principal developer --type api-key | tail -1)\n"
+              << "  curl -s " << bound->front().url
+              << "/v1/chat/completions -H \"Authorization: Bearer $KEY\" -H 'Content-Type: "
+                 "application/json' -d "
                  "'{\"model\":\"perimeter.echo-v1\",\"messages\":[{\"role\":\"user\",\"content\":"
                  "\"Hello\"}]}'\n";
   }
@@ -123,7 +128,12 @@ int main(int argc, char** argv) {
   eval->add_option("--cases", cases_file, "JSON file of cases ('-' for standard input)")
       ->required();
 
+  perimeter::cli::AdminCommands admin;
+  admin.Register(app, policy_cmd);
+
   CLI11_PARSE(app, argc, argv);
+
+  if (auto rc = admin.Run()) return *rc;
 
   if (eval->parsed()) {
     if (cases_file == "-")
@@ -143,10 +153,11 @@ int main(int argc, char** argv) {
       std::cerr << c.status().message() << "\n";
       return 1;
     }
-    // Building the gateway also checks what the parser cannot: URLs, CA files, credentials.
-    auto gw = perimeter::api::BuildGateway(*c, perimeter::identity::ProcessEnvReader());
-    if (!gw.ok()) {
-      std::cerr << check_file << ": " << gw.status().message() << "\n";
+    // Also checks what the parser cannot (URLs, CA files, upstream credentials), without
+    // touching the state directory.
+    if (Status s = perimeter::api::CheckGateway(*c, perimeter::identity::ProcessEnvReader());
+        !s.ok()) {
+      std::cerr << check_file << ": " << s.message() << "\n";
       return 1;
     }
     std::cout << check_file << ": OK (" << c->listeners.size() << " listener(s), "

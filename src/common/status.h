@@ -29,6 +29,7 @@ enum class StatusCode {
   kCancelled,           // the client went away
   kInternal,            // 500 / InternalServerException
   kPayloadTooLarge,     // 413
+  kAlreadyExists,       // 409 / ConflictException
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -59,6 +60,7 @@ inline Status InvalidArgument(std::string m) {
   return {StatusCode::kInvalidArgument, std::move(m)};
 }
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status PermissionDenied(std::string m) {
   return {StatusCode::kPermissionDenied, std::move(m)};
 }

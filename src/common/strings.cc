@@ -89,7 +89,7 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
   auto num = ParseUnsigned(s.substr(0, n), s);
   if (!num.ok()) {
     return InvalidArgument("'" + std::string(s) +
-                           "' is not a duration; write e.g. 250ms, 10s, 2m or 1h");
+                           "' is not a duration; write e.g. 250ms, 10s, 2m, 1h or 90d");
   }
   std::string_view unit = s.substr(n);
   uint64_t mult;
@@ -101,9 +101,11 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
     mult = 60'000;
   else if (unit == "h")
     mult = 3'600'000;
+  else if (unit == "d")
+    mult = 86'400'000;
   else
     return InvalidArgument("'" + std::string(s) +
-                           "' has an unknown duration unit; use ms, s, m or h");
+                           "' has an unknown duration unit; use ms, s, m, h or d");
   if (*num > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / mult) {
     return InvalidArgument("duration '" + std::string(s) + "' is too large");
   }

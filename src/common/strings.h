@@ -23,7 +23,7 @@ std::vector<std::string_view> SplitWords(std::string_view s);  // on runs of ASC
 // Glob match with '*' (any run, including empty) and '?' (any one byte). Case-sensitive.
 bool GlobMatch(std::string_view pattern, std::string_view text);
 
-// "250ms", "10s", "2m", "1h"; a bare number is seconds. Rejects negatives and overflow.
+// "250ms", "10s", "2m", "1h", "90d"; a bare number is seconds. Rejects negatives and overflow.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view s);
 
 // "25MB", "512KiB", "1048576"; decimal (KB, MB, GB) and binary (KiB, MiB, GiB) units.

@@ -2,11 +2,15 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include <boost/json.hpp>
+
 #include "common/strings.h"
+#include "policy/policy.h"
 
 namespace perimeter::config {
 
@@ -20,6 +24,11 @@ std::string_view UpstreamTypeName(UpstreamType t) {
       return "bedrock";
   }
   return "unknown";
+}
+
+std::string AccessConfig::PrincipalArn(const PrincipalConfig& p) const {
+  return "arn:aws:iam::" + (p.account_id.empty() ? account_id : p.account_id) + ":" +
+         (p.is_role ? "role/" : "user/") + p.name;
 }
 
 const UpstreamConfig* Config::FindUpstream(std::string_view name) const {
@@ -110,6 +119,291 @@ class Parser {
     return Status::Ok();
   }
 
+  // YAML -> JSON for inline policies: mappings become objects, sequences arrays, scalars
+  // strings (IAM accepts "true" and "10" wherever it accepts true and 10).
+  static boost::json::value YamlToJson(const YAML::Node& n) {
+    if (n.IsMap()) {
+      boost::json::object o;
+      for (const auto& kv : n) o[kv.first.Scalar()] = YamlToJson(kv.second);
+      return o;
+    }
+    if (n.IsSequence()) {
+      boost::json::array a;
+      for (const auto& v : n) a.push_back(YamlToJson(v));
+      return a;
+    }
+    if (n.IsNull()) return nullptr;
+    return boost::json::string(n.Scalar());
+  }
+
+  // A policy: a path to a JSON file (relative to the config file) or an inline mapping.
+  Status PolicyDoc(const YAML::Node& n, const std::string& path, policy::PolicyKind kind,
+                   PolicyDocument& out) const {
+    if (n.IsMap()) {
+      out.origin = path;
+      out.json = boost::json::serialize(YamlToJson(n));
+    } else if (n.IsScalar() && !n.Scalar().empty()) {
+      std::string file = n.Scalar();
+      out.origin = file;
+      if (!file.empty() && file[0] != '/') file = BaseDir() + file;
+      std::ifstream in(file, std::ios::binary);
+      if (!in) {
+        return Error(n, path,
+                     "cannot read policy file '" + file +
+                         "' (paths are relative to the config file's directory)");
+      }
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      out.json = ss.str();
+      if (out.json.size() > policy::kMaxPolicyBytes) {
+        return Error(n, path, "policy file '" + file + "' is larger than 128KiB");
+      }
+    } else {
+      return Error(n, path, "expected a policy: a JSON file path or an inline mapping");
+    }
+    auto parsed = policy::Policy::Parse(out.json, kind);
+    if (!parsed.ok()) {
+      return Error(n, out.origin == path ? path : path + " (" + out.origin + ")",
+                   parsed.status().message());
+    }
+    return Status::Ok();
+  }
+
+  Status PolicyList(const YAML::Node& n, const std::string& path, policy::PolicyKind kind,
+                    std::vector<PolicyDocument>& out) const {
+    if (!n.IsSequence()) return Error(n, path, "expected a list of policies (files or mappings)");
+    if (n.size() > 20) return Error(n, path, "at most 20 policies");
+    for (size_t i = 0; i < n.size(); ++i) {
+      PolicyDocument d;
+      PERIMETER_RETURN_IF_ERROR(PolicyDoc(n[i], path + "[" + std::to_string(i) + "]", kind, d));
+      out.push_back(std::move(d));
+    }
+    return Status::Ok();
+  }
+
+  std::string BaseDir() const {
+    if (source_.empty() || source_[0] == '<') return "";
+    size_t slash = source_.rfind('/');
+    return slash == std::string::npos ? "" : source_.substr(0, slash + 1);
+  }
+
+  static bool IsAccountId(const std::string& s) {
+    if (s.size() != 12) return false;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+    }
+    return true;
+  }
+
+  static bool IsIamName(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '_' ||
+                      c == '-';
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  static bool IsRegion(const std::string& r) {
+    if (r.empty() || r.size() > 32) return false;
+    for (char c : r) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+    return true;
+  }
+
+  Status Principal(const YAML::Node& n, const std::string& path, PrincipalConfig& p) const {
+    PERIMETER_RETURN_IF_ERROR(
+        ExpectMap(n, path,
+                  {"user", "role", "account_id", "tags", "policies", "permission_boundary",
+                   "trust_policy", "max_session_duration"}));
+    if (static_cast<bool>(n["user"]) == static_cast<bool>(n["role"])) {
+      return Error(n, path, "a principal needs exactly one of 'user: <name>' or 'role: <name>'");
+    }
+    p.is_role = static_cast<bool>(n["role"]);
+    const char* kind = p.is_role ? "role" : "user";
+    PERIMETER_RETURN_IF_ERROR(NonEmptyString(n[kind], path + "." + kind, p.name));
+    if (!IsIamName(p.name)) {
+      return Error(n[kind], path + "." + kind,
+                   "'" + p.name + "' is not a valid IAM name (1-64 of A-Z a-z 0-9 +=,.@_-)");
+    }
+    if (n["account_id"]) {
+      PERIMETER_RETURN_IF_ERROR(String(n["account_id"], path + ".account_id", p.account_id));
+      if (!IsAccountId(p.account_id))
+        return Error(n["account_id"], path + ".account_id", "expected 12 digits, in quotes");
+    }
+    if (n["tags"]) {
+      const YAML::Node& t = n["tags"];
+      if (!t.IsMap()) return Error(t, path + ".tags", "expected a mapping of tag keys to values");
+      if (t.size() > 50) return Error(t, path + ".tags", "at most 50 tags");
+      for (const auto& kv : t) {
+        std::string k = kv.first.Scalar(), v;
+        PERIMETER_RETURN_IF_ERROR(String(kv.second, path + ".tags." + k, v));
+        if (k.empty() || k.size() > 128 || v.size() > 256) {
+          return Error(kv.first, path + ".tags." + k,
+                       "tag keys are 1-128 characters and values at most 256");
+        }
+        p.tags[k] = v;
+      }
+    }
+    if (n["policies"])
+      PERIMETER_RETURN_IF_ERROR(
+          PolicyList(n["policies"], path + ".policies", policy::PolicyKind::kIdentity, p.policies));
+    if (n["permission_boundary"]) {
+      PolicyDocument d;
+      PERIMETER_RETURN_IF_ERROR(PolicyDoc(n["permission_boundary"], path + ".permission_boundary",
+                                          policy::PolicyKind::kIdentity, d));
+      p.permission_boundary = std::move(d);
+    }
+    if (n["trust_policy"]) {
+      if (!p.is_role)
+        return Error(n["trust_policy"], path + ".trust_policy", "only roles have a trust policy");
+      PolicyDocument d;
+      PERIMETER_RETURN_IF_ERROR(
+          PolicyDoc(n["trust_policy"], path + ".trust_policy", policy::PolicyKind::kTrust, d));
+      p.trust_policy = std::move(d);
+    }
+    if (n["max_session_duration"]) {
+      if (!p.is_role) {
+        return Error(n["max_session_duration"], path + ".max_session_duration",
+                     "only roles have sessions");
+      }
+      milliseconds d;
+      PERIMETER_RETURN_IF_ERROR(
+          Duration(n["max_session_duration"], path + ".max_session_duration", d));
+      if (d < std::chrono::hours(1) || d > std::chrono::hours(12)) {
+        return Error(n["max_session_duration"], path + ".max_session_duration",
+                     "must be between 1h and 12h (as IAM allows)");
+      }
+      p.max_session_duration = std::chrono::duration_cast<std::chrono::seconds>(d);
+    }
+    return Status::Ok();
+  }
+
+  Status Access(const YAML::Node& n, AccessConfig& a) const {
+    PERIMETER_RETURN_IF_ERROR(
+        ExpectMap(n, "access",
+                  {"account_id", "regions", "clock_skew", "egress_allow_hosts",
+                   "deployment_policies", "resource_control_policies", "principals", "tenants"}));
+    if (n["account_id"]) {
+      PERIMETER_RETURN_IF_ERROR(String(n["account_id"], "access.account_id", a.account_id));
+      if (!IsAccountId(a.account_id))
+        return Error(n["account_id"], "access.account_id", "expected 12 digits, in quotes");
+    }
+    if (n["regions"]) {
+      const YAML::Node& r = n["regions"];
+      if (!r.IsSequence() || r.size() == 0 || r.size() > 32)
+        return Error(r, "access.regions", "expected a list of 1-32 AWS regions, e.g. [eu-west-1]");
+      a.regions.clear();
+      for (size_t i = 0; i < r.size(); ++i) {
+        std::string p = "access.regions[" + std::to_string(i) + "]", v;
+        PERIMETER_RETURN_IF_ERROR(String(r[i], p, v));
+        if (!IsRegion(v)) return Error(r[i], p, "'" + v + "' is not a region such as eu-west-1");
+        a.regions.push_back(v);
+      }
+    }
+    if (n["clock_skew"]) {
+      milliseconds d;
+      PERIMETER_RETURN_IF_ERROR(Duration(n["clock_skew"], "access.clock_skew", d));
+      if (d < std::chrono::seconds(1) || d > std::chrono::minutes(15))
+        return Error(n["clock_skew"], "access.clock_skew", "must be between 1s and 15m");
+      a.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(d);
+    }
+    if (n["egress_allow_hosts"]) {
+      const YAML::Node& h = n["egress_allow_hosts"];
+      if (!h.IsSequence())
+        return Error(h, "access.egress_allow_hosts", "expected a list of host or host:port");
+      for (size_t i = 0; i < h.size(); ++i) {
+        std::string v;
+        PERIMETER_RETURN_IF_ERROR(
+            NonEmptyString(h[i], "access.egress_allow_hosts[" + std::to_string(i) + "]", v));
+        a.egress_allow_hosts.push_back(AsciiLower(v));
+      }
+    }
+    if (n["deployment_policies"])
+      PERIMETER_RETURN_IF_ERROR(PolicyList(n["deployment_policies"], "access.deployment_policies",
+                                           policy::PolicyKind::kIdentity, a.deployment_policies));
+    if (n["resource_control_policies"])
+      PERIMETER_RETURN_IF_ERROR(
+          PolicyList(n["resource_control_policies"], "access.resource_control_policies",
+                     policy::PolicyKind::kResource, a.resource_control_policies));
+    std::set<std::string> arns;
+    if (n["principals"]) {
+      const YAML::Node& ps = n["principals"];
+      if (!ps.IsSequence()) return Error(ps, "access.principals", "expected a list of principals");
+      for (size_t i = 0; i < ps.size(); ++i) {
+        PrincipalConfig p;
+        const std::string path = "access.principals[" + std::to_string(i) + "]";
+        PERIMETER_RETURN_IF_ERROR(Principal(ps[i], path, p));
+        if (!arns.insert(a.PrincipalArn(p)).second)
+          return Error(ps[i], path, "duplicate principal " + a.PrincipalArn(p));
+        a.principals.push_back(std::move(p));
+      }
+    }
+    if (n["tenants"]) {
+      const YAML::Node& ts = n["tenants"];
+      if (!ts.IsSequence()) return Error(ts, "access.tenants", "expected a list of tenants");
+      std::set<std::string> ids;
+      for (size_t i = 0; i < ts.size(); ++i) {
+        const std::string path = "access.tenants[" + std::to_string(i) + "]";
+        PERIMETER_RETURN_IF_ERROR(ExpectMap(ts[i], path, {"id", "role"}));
+        TenantConfig t;
+        if (!ts[i]["id"] || !ts[i]["role"])
+          return Error(ts[i], path, "a tenant needs 'id' and 'role' (a role name or ARN)");
+        PERIMETER_RETURN_IF_ERROR(NonEmptyString(ts[i]["id"], path + ".id", t.id));
+        bool ok = t.id.size() <= 63 && t.id[0] != '-';
+        for (char c : t.id)
+          ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+        if (!ok) {
+          return Error(ts[i]["id"], path + ".id",
+                       "'" + t.id + "' is not a tenant id: 1-63 of a-z 0-9 and '-'");
+        }
+        if (!ids.insert(t.id).second)
+          return Error(ts[i]["id"], path + ".id", "duplicate tenant '" + t.id + "'");
+        PERIMETER_RETURN_IF_ERROR(NonEmptyString(ts[i]["role"], path + ".role", t.role_arn));
+        if (!StartsWith(t.role_arn, "arn:"))
+          t.role_arn = "arn:aws:iam::" + a.account_id + ":role/" + t.role_arn;
+        if (!arns.count(t.role_arn)) {
+          return Error(
+              ts[i]["role"], path + ".role",
+              "no role " + t.role_arn + " in access.principals; declare the tenant's role there");
+        }
+        a.tenants.push_back(std::move(t));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Region pinning at the network layer: every upstream host must be one Perimeter may reach.
+  static std::string UrlHostPort(const std::string& url) {
+    size_t start = url.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    size_t end = url.find_first_of("/?#", start);
+    return AsciiLower(
+        url.substr(start, end == std::string::npos ? std::string::npos : end - start));
+  }
+
+  static bool HostAllowed(const AccessConfig& a, const std::string& host_port) {
+    std::string host = host_port;
+    if (size_t colon = host.rfind(':');
+        colon != std::string::npos && host.find(']') == std::string::npos) {
+      host = host.substr(0, colon);
+    } else if (host.size() > 2 && host[0] == '[') {
+      host = host.substr(0, host.find(']') + 1);
+    }
+    for (const auto& r : a.regions) {
+      if (host == "bedrock-runtime." + r + ".amazonaws.com" ||
+          host == "bedrock-runtime-fips." + r + ".amazonaws.com")
+        return true;
+    }
+    for (const auto& allowed : a.egress_allow_hosts) {
+      if (allowed == host || allowed == host_port) return true;
+    }
+    return false;
+  }
+
   Status Server(const YAML::Node& n, ServerConfig& s) const {
     PERIMETER_RETURN_IF_ERROR(ExpectMap(n, "server", {"state_dir", "drain_timeout", "threads"}));
     if (n["state_dir"])
@@ -126,8 +420,15 @@ class Parser {
   }
 
   Status Listener(const YAML::Node& n, const std::string& path, ListenerConfig& l) const {
-    PERIMETER_RETURN_IF_ERROR(
-        ExpectMap(n, path, {"name", "address", "port", "unix_socket", "tls", "allowed_cidrs"}));
+    PERIMETER_RETURN_IF_ERROR(ExpectMap(
+        n, path,
+        {"name", "address", "port", "unix_socket", "tls", "allowed_cidrs", "endpoint_policy"}));
+    if (n["endpoint_policy"]) {
+      PolicyDocument d;
+      PERIMETER_RETURN_IF_ERROR(PolicyDoc(n["endpoint_policy"], path + ".endpoint_policy",
+                                          policy::PolicyKind::kResource, d));
+      l.endpoint_policy = std::move(d);
+    }
     if (n["name"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["name"], path + ".name", l.name));
     if (n["address"]) {
       PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["address"], path + ".address", l.address));
@@ -283,6 +584,29 @@ class Parser {
     return Status::Ok();
   }
 
+  Status Egress(const YAML::Node& n, const std::string& path, const AccessConfig& a,
+                const UpstreamConfig& u) const {
+    if (u.type == UpstreamType::kBedrock &&
+        std::find(a.regions.begin(), a.regions.end(), u.region) == a.regions.end()) {
+      std::string list;
+      for (const auto& r : a.regions) list += (list.empty() ? "" : ", ") + r;
+      return Error(n["region"], path + ".region",
+                   "region " + u.region + " is outside this deployment's regions (" + list +
+                       "); add it to access.regions or use an upstream in them");
+    }
+    std::string url = u.type == UpstreamType::kOpenAi ? u.base_url : u.endpoint_url;
+    if (url.empty()) return Status::Ok();  // builtin, or Bedrock's regional host (checked above)
+    std::string hp = UrlHostPort(url);
+    if (!HostAllowed(a, hp)) {
+      return Error(n[u.type == UpstreamType::kOpenAi ? "base_url" : "endpoint_url"],
+                   path + (u.type == UpstreamType::kOpenAi ? ".base_url" : ".endpoint_url"),
+                   "host " + hp +
+                       " is not in the egress allowlist; add it to access.egress_allow_hosts "
+                       "(only bedrock-runtime hosts of access.regions are allowed by default)");
+    }
+    return Status::Ok();
+  }
+
   Status Route(const YAML::Node& n, const std::string& path, RouteConfig& r) const {
     PERIMETER_RETURN_IF_ERROR(
         ExpectMap(n, path, {"model", "model_pattern", "upstream", "upstream_model"}));
@@ -344,9 +668,10 @@ class Parser {
     if (root.IsNull() || !root.IsDefined()) {
       return InvalidArgument(source_ + ": the file is empty; see `perimeter config example`");
     }
-    PERIMETER_RETURN_IF_ERROR(
-        ExpectMap(root, "", {"server", "listeners", "upstreams", "routes", "limits", "logging"}));
+    PERIMETER_RETURN_IF_ERROR(ExpectMap(
+        root, "", {"server", "access", "listeners", "upstreams", "routes", "limits", "logging"}));
     if (root["server"]) PERIMETER_RETURN_IF_ERROR(Server(root["server"], c.server));
+    if (root["access"]) PERIMETER_RETURN_IF_ERROR(Access(root["access"], c.access));
     if (root["limits"]) PERIMETER_RETURN_IF_ERROR(Limits(root["limits"], c.limits));
     if (root["logging"]) {
       const YAML::Node& l = root["logging"];
@@ -383,6 +708,7 @@ class Parser {
         PERIMETER_RETURN_IF_ERROR(Upstream(us[i], path, u));
         if (c.FindUpstream(u.name))
           return Error(us[i]["name"], path + ".name", "duplicate upstream name '" + u.name + "'");
+        PERIMETER_RETURN_IF_ERROR(Egress(us[i], path, c.access, u));
         c.upstreams.push_back(std::move(u));
       }
     }
@@ -451,6 +777,26 @@ listeners:
   - name: main
     address: 127.0.0.1
     port: 8080
+access:
+  account_id: "000000000000"
+  regions: [eu-west-1]
+  principals:
+    # A local developer that may call only the built-in test model. It has no credentials until
+    # you create some: perimeter credentials create --principal developer --type api-key
+    - user: developer
+      tags:
+        workload: local-development
+      policies:
+        - Version: "2012-10-17"
+          Statement:
+            - Sid: InvokeTheBuiltinModelOnly
+              Effect: Allow
+              Action: [bedrock:InvokeModel, bedrock:InvokeModelWithResponseStream]
+              Resource: "arn:aws:bedrock:eu-west-1::foundation-model/perimeter.*"
+            - Sid: ListModels
+              Effect: Allow
+              Action: bedrock:ListFoundationModels
+              Resource: "*"
 upstreams:
   - name: builtin
     type: builtin

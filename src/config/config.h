@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,15 @@ struct TlsConfig {
   std::string client_ca;    // PEM bundle; non-empty = mTLS, client certificate required
 };
 
+// A policy document from the config: a JSON file (path relative to the config file) or an inline
+// YAML mapping. `origin` names it in messages ("policies/invoke.json",
+// "access.principals[0].policies[1]"); `json` is the document, already validated by the policy
+// parser.
+struct PolicyDocument {
+  std::string origin;
+  std::string json;
+};
+
 struct ListenerConfig {
   std::string name = "main";
   std::string address = "127.0.0.1";
@@ -34,6 +44,9 @@ struct ListenerConfig {
   std::string unix_socket;  // non-empty: listen here instead of address:port
   std::optional<TlsConfig> tls;
   std::vector<Cidr> allowed_cidrs;  // empty = any source
+  // The endpoint policy: a resource-style policy every request on this listener must also be
+  // allowed by (like a VPC endpoint policy). None = no further restriction.
+  std::optional<PolicyDocument> endpoint_policy;
 };
 
 struct TimeoutsConfig {
@@ -85,8 +98,44 @@ struct ServerConfig {
   uint32_t threads = 0;  // 0 = one per core
 };
 
+// A principal declared in config (users and roles). Credentials are never in config: they are
+// created with `perimeter credentials create` and kept, sealed, in the state directory.
+struct PrincipalConfig {
+  bool is_role = false;
+  std::string name;
+  std::string account_id;  // empty = access.account_id
+  std::map<std::string, std::string> tags;
+  std::vector<PolicyDocument> policies;
+  std::optional<PolicyDocument> permission_boundary;
+  std::optional<PolicyDocument> trust_policy;  // roles: who may assume the role
+  std::chrono::seconds max_session_duration{3600};
+};
+
+struct TenantConfig {
+  std::string id;        // [a-z0-9][a-z0-9-]{0,62}
+  std::string role_arn;  // the tenant's role; every request of the tenant runs in its session
+};
+
+struct AccessConfig {
+  std::string account_id = "000000000000";        // this deployment's AWS-style account id
+  std::vector<std::string> regions{"eu-west-1"};  // the deployment's regions; the first is default
+  std::chrono::seconds clock_skew{300};
+  // Upstream hosts Perimeter may connect to besides bedrock-runtime.<region>.amazonaws.com for
+  // the deployment's regions: "host" or "host:port".
+  std::vector<std::string> egress_allow_hosts;
+  // Deployment-wide caps: like service control policies (every principal) and resource
+  // control policies (every resource). A request must be allowed by each list that is set.
+  std::vector<PolicyDocument> deployment_policies;
+  std::vector<PolicyDocument> resource_control_policies;
+  std::vector<PrincipalConfig> principals;
+  std::vector<TenantConfig> tenants;
+
+  std::string PrincipalArn(const PrincipalConfig& p) const;
+};
+
 struct Config {
   ServerConfig server;
+  AccessConfig access;
   std::vector<ListenerConfig> listeners;
   std::vector<UpstreamConfig> upstreams;
   std::vector<RouteConfig> routes;

@@ -19,6 +19,7 @@ TEST(ConfigTest, EmbeddedDefaultsParseToLoopbackBuiltin) {
 TEST(ConfigTest, ParsesFullConfig) {
   auto c = ParseConfig(R"(
 server: {state_dir: /tmp/p, drain_timeout: 3s, threads: 2}
+access: {egress_allow_hosts: ["127.0.0.1:9"]}
 listeners:
   - name: tls
     address: 10.0.3.7
@@ -108,6 +109,116 @@ TEST(ConfigTest, MissingFileSaysWhichPath) {
   auto c = LoadConfigFile("/nonexistent/perimeter.yaml");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("/nonexistent/perimeter.yaml"), std::string::npos);
+}
+
+constexpr char kAccess[] = R"(
+access:
+  account_id: "111122223333"
+  regions: [eu-west-1, af-south-1]
+  clock_skew: 2m
+  egress_allow_hosts: [llm.internal:8000]
+  deployment_policies:
+    - {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
+  principals:
+    - user: chat
+      tags: {workload: production-ai-chat, perimeter:tenant: acme}
+      policies:
+        - Version: "2012-10-17"
+          Statement:
+            - {Effect: Allow, Action: bedrock:InvokeModel, Resource: "*"}
+    - role: acme-tenant
+      max_session_duration: 2h
+      trust_policy:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {AWS: "arn:aws:iam::111122223333:user/chat"}, Action: sts:AssumeRole}
+  tenants:
+    - {id: acme, role: acme-tenant}
+upstreams:
+  - {name: local, type: openai, base_url: "http://llm.internal:8000/v1"}
+  - {name: aws, type: bedrock, region: af-south-1}
+routes:
+  - {model_pattern: "*", upstream: local}
+)";
+
+TEST(ConfigTest, ParsesAccessSection) {
+  auto c = ParseConfig(kAccess, "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const AccessConfig& a = c->access;
+  EXPECT_EQ(a.account_id, "111122223333");
+  EXPECT_EQ(a.regions, (std::vector<std::string>{"eu-west-1", "af-south-1"}));
+  EXPECT_EQ(a.clock_skew, std::chrono::seconds(120));
+  ASSERT_EQ(a.principals.size(), 2u);
+  EXPECT_EQ(a.PrincipalArn(a.principals[0]), "arn:aws:iam::111122223333:user/chat");
+  EXPECT_EQ(a.principals[0].tags.at("perimeter:tenant"), "acme");
+  ASSERT_EQ(a.principals[0].policies.size(), 1u);
+  EXPECT_NE(a.principals[0].policies[0].json.find("bedrock:InvokeModel"), std::string::npos);
+  EXPECT_TRUE(a.principals[1].is_role);
+  EXPECT_EQ(a.principals[1].max_session_duration, std::chrono::hours(2));
+  ASSERT_TRUE(a.principals[1].trust_policy.has_value());
+  ASSERT_EQ(a.tenants.size(), 1u);
+  EXPECT_EQ(a.tenants[0].role_arn, "arn:aws:iam::111122223333:role/acme-tenant");
+  EXPECT_EQ(a.deployment_policies.size(), 1u);
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  size_t pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return pos == std::string::npos ? s : s.replace(pos, from.size(), to);
+}
+
+TEST(ConfigTest, AccessErrorsNameTheFieldAndTheFix) {
+  struct Case {
+    std::string from, to, expect;
+  };
+  const Case cases[] = {
+      {R"(account_id: "111122223333")", "account_id: 1234",
+       "access.account_id: expected 12 digits"},
+      {"regions: [eu-west-1, af-south-1]", "regions: [EU_WEST]", "is not a region"},
+      {"region: af-south-1", "region: us-east-1",
+       "region us-east-1 is outside this deployment's regions"},
+      {"egress_allow_hosts: [llm.internal:8000]", "egress_allow_hosts: [other.host]",
+       "host llm.internal:8000 is not in the egress allowlist"},
+      {"{Effect: Allow, Action: bedrock:InvokeModel, Resource: \"*\"}",
+       "{Effect: Allow, Action: bedrock:InvokeModel}",
+       "access.principals[0].policies[0]: Statement[0]: missing required element 'Resource'"},
+      {"Action: sts:AssumeRole}", "Action: sts:AssumeRole, Resource: \"*\"}",
+       "Resource is not allowed in a trust policy"},
+      {"{id: acme, role: acme-tenant}", "{id: acme, role: nobody}",
+       "no role arn:aws:iam::111122223333:role/nobody in access.principals"},
+      {"{id: acme, role: acme-tenant}", "{id: ACME, role: acme-tenant}", "is not a tenant id"},
+      {"max_session_duration: 2h", "max_session_duration: 13h", "between 1h and 12h"},
+      {"    - user: chat", "    - user: chat\n      role: both", "exactly one of"},
+      {"clock_skew: 2m", "clock_skew: 1h", "between 1s and 15m"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseConfig(Replace(kAccess, c.from, c.to), "t.yaml");
+    ASSERT_FALSE(r.ok()) << c.to;
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos)
+        << r.status().message() << "\nexpected: " << c.expect;
+    EXPECT_EQ(r.status().message().rfind("t.yaml:", 0), 0u) << r.status().message();
+  }
+}
+
+TEST(ConfigTest, EmbeddedDefaultsDeclareOnlyTheDeveloperUser) {
+  Config c = DefaultConfig();
+  ASSERT_EQ(c.access.principals.size(), 1u);
+  EXPECT_EQ(c.access.PrincipalArn(c.access.principals[0]),
+            "arn:aws:iam::000000000000:user/developer");
+  EXPECT_EQ(c.access.regions, std::vector<std::string>{"eu-west-1"});
+  EXPECT_TRUE(c.access.tenants.empty());
+}
+
+TEST(ConfigTest, EndpointPolicyMustNamePrincipals) {
+  auto r = ParseConfig(R"(
+listeners:
+  - name: main
+    endpoint_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
+)",
+                       "t.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("listeners[0].endpoint_policy"), std::string::npos);
+  EXPECT_NE(r.status().message().find("Principal"), std::string::npos);
 }
 
 }  // namespace

@@ -573,8 +573,12 @@ SigV4Verification VerifySigV4(const ReceivedRequest& request, const SecretLookup
         "your AWS Secret Access Key and signing method. Consult the service documentation for "
         "details.");
   }
-  return VerifiedCaller{std::move(auth.access_key_id), std::move(auth.session_token),
-                        std::move(auth.region), std::move(auth.service), auth.time};
+  return VerifiedCaller{std::move(auth.access_key_id),
+                        std::move(auth.session_token),
+                        std::move(auth.region),
+                        std::move(auth.service),
+                        auth.time,
+                        std::move(auth.signed_headers)};
 }
 
 }  // namespace perimeter::identity

@@ -71,6 +71,7 @@ struct VerifiedCaller {
   std::string region;
   std::string service;
   std::chrono::system_clock::time_point signed_at;
+  std::vector<std::string> signed_headers;  // lower-case names, as listed in SignedHeaders
 };
 
 // Looks up the secret for an access key id (and validates the session token for temporary

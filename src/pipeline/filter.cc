@@ -30,6 +30,12 @@ std::string_view OperationName(Operation op) {
       return "Ready";
     case Operation::kMetrics:
       return "Metrics";
+    case Operation::kStsAssumeRole:
+      return "AssumeRole";
+    case Operation::kStsGetCallerIdentity:
+      return "GetCallerIdentity";
+    case Operation::kStsUnknown:
+      return "StsUnknown";
   }
   return "Unknown";
 }
@@ -41,7 +47,72 @@ const std::string* IncomingRequest::Header(std::string_view lower_name) const {
   return nullptr;
 }
 
+namespace {
+
+// The AWS Query protocol's error codes (STS).
+ApiError StsErrorFromStatus(const Status& s) {
+  ApiError e;
+  e.message = s.message();
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kPayloadTooLarge:
+      e = {400, "ValidationError", "", s.message()};
+      break;
+    case StatusCode::kPermissionDenied:
+      e = {403, "AccessDenied", "", s.message()};
+      break;
+    case StatusCode::kUnauthenticated:
+      e = {403, "InvalidClientTokenId", "", s.message()};
+      break;
+    case StatusCode::kNotFound:
+      e = {404, "NoSuchEntity", "", s.message()};
+      break;
+    case StatusCode::kResourceExhausted:
+      e = {400, "Throttling", "", s.message()};
+      break;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+      e = {503, "ServiceUnavailable", "", s.message()};
+      break;
+    default:
+      e = {500, "InternalFailure", "", s.message()};
+      break;
+  }
+  return e;
+}
+
+std::string XmlEscape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 ApiError ErrorFromStatus(ApiFlavor flavor, const Status& s) {
+  if (flavor == ApiFlavor::kSts) return StsErrorFromStatus(s);
   ApiError e;
   e.message = s.message();
   const bool oai = flavor == ApiFlavor::kOpenAi;
@@ -90,6 +161,10 @@ ApiError ErrorFromStatus(ApiFlavor flavor, const Status& s) {
       e.type = oai ? "timeout_error" : "ModelTimeoutException";
       e.code = oai ? "upstream_timeout" : "";
       break;
+    case StatusCode::kAlreadyExists:
+      e.http_status = 409;
+      e.type = oai ? "invalid_request_error" : "ConflictException";
+      break;
     case StatusCode::kCancelled:
       e.http_status = 499;  // nginx's "client closed request"; never reaches a client
       e.type = oai ? "server_error" : "InternalServerException";
@@ -102,6 +177,16 @@ HttpReply EncodeError(ApiFlavor flavor, const ApiError& e) {
   HttpReply r;
   r.status = e.http_status;
   r.headers.emplace_back("Content-Type", "application/json");
+  if (flavor == ApiFlavor::kSts) {
+    // The Query protocol's error document; the SDK reads Error/Code and Error/Message.
+    r.headers.clear();
+    r.headers.emplace_back("Content-Type", "text/xml");
+    r.body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>" +
+             std::string(e.http_status >= 500 ? "Receiver" : "Sender") + "</Type><Code>" +
+             XmlEscape(e.type) + "</Code><Message>" + XmlEscape(e.message) +
+             "</Message></Error><RequestId>" + XmlEscape(e.code) + "</RequestId></ErrorResponse>";
+    return r;
+  }
   if (flavor == ApiFlavor::kOpenAi) {
     json::object err{{"message", e.message}, {"type", e.type}, {"param", nullptr}};
     err["code"] = e.code.empty() ? json::value(nullptr) : json::value(e.code);
@@ -119,6 +204,13 @@ boost::asio::awaitable<void> SendError(RequestContext& ctx, const ApiError& erro
   ctx.status = error.http_status;
   ctx.error_type = error.type;
   if (ctx.writer->committed()) co_return;
+  if (ctx.flavor == ApiFlavor::kSts) {
+    ApiError with_id = error;  // the Query protocol carries the request id in the document
+    with_id.code = ctx.request_id;
+    HttpReply reply = EncodeError(ctx.flavor, with_id);
+    (void)co_await ctx.writer->Send(std::move(reply));
+    co_return;
+  }
   (void)co_await ctx.writer->Send(EncodeError(ctx.flavor, error));
 }
 

@@ -9,11 +9,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/cidr.h"
 #include "common/status.h"
 #include "model/chat.h"
 #include "pipeline/response_writer.h"
+
+namespace perimeter::iam {
+struct Caller;
+}
 
 namespace perimeter::pipeline {
 
@@ -30,11 +35,14 @@ enum class Operation {
   kHealth,
   kReady,
   kMetrics,
+  kStsAssumeRole,
+  kStsGetCallerIdentity,
+  kStsUnknown,  // an STS Query request with an Action Perimeter does not serve
 };
 std::string_view OperationName(Operation op);
 
 // Which API's conventions (error shapes, paths) a request follows.
-enum class ApiFlavor { kBedrock, kOpenAi, kPlain };
+enum class ApiFlavor { kBedrock, kOpenAi, kPlain, kSts /* AWS Query protocol, XML errors */ };
 
 struct IncomingRequest {
   std::string method;
@@ -50,7 +58,7 @@ struct IncomingRequest {
 struct ApiError {
   int http_status = 500;
   std::string type;  // Bedrock: x-amzn-ErrorType; OpenAI: error.type
-  std::string code;  // OpenAI: error.code (may be empty)
+  std::string code;  // OpenAI: error.code (may be empty); STS: the RequestId (set by SendError)
   std::string message;
 };
 
@@ -75,8 +83,16 @@ struct RequestContext {
   bool chat_parse_failed = false;  // InvokeModel body that is not an Anthropic messages body
   std::string chat_parse_error;
 
+  // Set by the access filter once the caller is authenticated (and, for model operations,
+  // authorized). `caller` is the tenant session when the request runs in one.
+  std::shared_ptr<const iam::Caller> caller;
+  std::string principal_arn;  // who called (the authenticated identity, for logs)
+  std::string credential_id;  // access key id or API key id, never a secret
+  std::string signed_region;  // SigV4 credential scope region ("" for bearer callers)
+  std::vector<std::string> deciding_statements;
+
   // Set as the request proceeds; read by the access log and metrics.
-  std::optional<std::string> tenant;  // null until tenants exist
+  std::optional<std::string> tenant;  // null for requests that run in no tenant
   std::string upstream_name;
   int status = 0;
   std::string error_type;

@@ -102,12 +102,19 @@ EvaluationResult Evaluate(const Request& request, const PolicySet& ps) {
 
   EvaluationResult r;
   // 1. Explicit deny anywhere.
-  for (const TypeMatches* t : {&scp, &rcp, &endpoint, &resource, &identity, &boundary, &session}) {
+  const std::pair<const TypeMatches*, const char*> kinds[] = {
+      {&scp, "a service control policy"},      {&rcp, "a resource control policy"},
+      {&endpoint, "an endpoint policy"},       {&resource, "a resource-based policy"},
+      {&identity, "an identity-based policy"}, {&boundary, "a permissions boundary"},
+      {&session, "a session policy"}};
+  for (const auto& [t, what] : kinds) {
+    if (r.statements.empty() && !t->denies.empty()) {
+      r.reason = std::string("with an explicit deny in ") + what;
+    }
     Append(r.statements, t->denies);
   }
   if (!r.statements.empty()) {
     r.decision = Decision::kExplicitlyDenied;
-    r.reason = "an applicable policy explicitly denies the request";
     return r;
   }
   r.decision = Decision::kImplicitlyDenied;

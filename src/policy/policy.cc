@@ -242,7 +242,7 @@ class PolicyParser {
                              " is not allowed in an identity-based policy; the principal is the "
                              "identity the policy is attached to");
     }
-    if (kind == PolicyKind::kResource) {
+    if (kind == PolicyKind::kResource || kind == PolicyKind::kTrust) {
       if (pr == nullptr && npr == nullptr) {
         return InvalidArgument(at +
                                ": missing required element 'Principal' (or NotPrincipal) "
@@ -281,11 +281,21 @@ class PolicyParser {
     // Resource / NotResource
     const auto* rs = o.if_contains("Resource");
     const auto* nrs = o.if_contains("NotResource");
-    if ((rs == nullptr) == (nrs == nullptr)) {
+    if (kind == PolicyKind::kTrust) {
+      // As IAM: a trust policy's resource is the role it is attached to.
+      if (rs != nullptr || nrs != nullptr) {
+        return InvalidArgument(at + ": " + (rs ? "Resource" : "NotResource") +
+                               " is not allowed in a trust policy; the resource is the role the "
+                               "policy is attached to");
+      }
+      auto any = ArnPattern::Compile("*", variables);
+      if (!any.ok()) return any.status();
+      s.resources_.push_back(std::move(any).value());
+    } else if ((rs == nullptr) == (nrs == nullptr)) {
       return InvalidArgument(at + (rs ? ": has both Resource and NotResource; use exactly one"
                                       : ": missing required element 'Resource' (or NotResource)"));
     }
-    {
+    if (kind != PolicyKind::kTrust) {
       std::string field = at + (rs ? ".Resource" : ".NotResource");
       auto list = StringList(rs ? *rs : *nrs, field);
       if (!list.ok()) return list.status();

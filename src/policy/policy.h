@@ -22,6 +22,7 @@ namespace perimeter::policy {
 enum class PolicyKind {
   kIdentity,  // identity policy, permissions boundary, session policy, SCP: Principal forbidden
   kResource,  // resource-based, resource control and endpoint policies: Principal required
+  kTrust,     // a role's trust policy: Principal required, no Resource (it is the role)
 };
 
 enum class Effect { kAllow, kDeny };

@@ -35,6 +35,33 @@ TEST(PolicyParseTest, AcceptsSingleStatementObjectAndArray) {
   EXPECT_EQ((*b)->statements()[1].effect(), Effect::kDeny);
 }
 
+TEST(PolicyParseTest, TrustPoliciesNeedPrincipalAndHaveNoResource) {
+  const char* trust =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":)"
+      R"("arn:aws:iam::111122223333:user/a"},"Action":"sts:AssumeRole"}]})";
+  auto p = Policy::Parse(trust, PolicyKind::kTrust);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  // The statement applies to whatever role it is attached to.
+  RequestContext ctx;
+  MatchInput in{"arn:aws:iam::111122223333:user/a", "111122223333", "sts:AssumeRole",
+                "arn:aws:iam::111122223333:role/any", &ctx};
+  PrincipalMatch pm;
+  EXPECT_TRUE(p.value()->statements()[0].Matches(in, &pm));
+  EXPECT_EQ(pm, PrincipalMatch::kExact);
+
+  auto with_resource =
+      Policy::Parse(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",)"
+                    R"("Action":"sts:AssumeRole","Resource":"*"}]})",
+                    PolicyKind::kTrust);
+  ASSERT_FALSE(with_resource.ok());
+  EXPECT_NE(with_resource.status().message().find("Resource is not allowed in a trust policy"),
+            std::string::npos);
+  auto no_principal = Policy::Parse(
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]})",
+      PolicyKind::kTrust);
+  EXPECT_FALSE(no_principal.ok());
+}
+
 TEST(PolicyParseTest, DefaultsVersionTo2008WhenOmitted) {
   auto p = Policy::Parse(R"({"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}})",
                          PolicyKind::kIdentity);

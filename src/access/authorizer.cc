@@ -1,0 +1,139 @@
+#include "access/authorizer.h"
+
+#include "common/strings.h"
+
+namespace perimeter::access {
+
+namespace {
+
+Result<policy::NamedPolicy> Compile(const std::string& name, const config::PolicyDocument& d,
+                                    policy::PolicyKind kind) {
+  auto p = policy::Policy::Parse(d.json, kind);
+  if (!p.ok()) return InvalidArgument(name + " (" + d.origin + "): " + p.status().message());
+  return policy::NamedPolicy{name + " (" + d.origin + ")", *p};
+}
+
+std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+    s.replace(pos, from.size(), to);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> AccessDecision::DecidingStatements() const {
+  std::vector<std::string> out;
+  for (const auto& s : result.statements) {
+    std::string d = s.policy_name + "#Statement[" + std::to_string(s.statement_index) + "]";
+    if (!s.sid.empty()) d += "(" + s.sid + ")";
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const Authorizer>> Authorizer::Build(const config::Config& cfg) {
+  auto a = std::make_shared<Authorizer>();
+  for (size_t i = 0; i < cfg.access.deployment_policies.size(); ++i) {
+    auto p = Compile("deployment policy[" + std::to_string(i) + "]",
+                     cfg.access.deployment_policies[i], policy::PolicyKind::kIdentity);
+    if (!p.ok()) return p.status();
+    a->scps_.push_back(std::move(*p));
+  }
+  for (size_t i = 0; i < cfg.access.resource_control_policies.size(); ++i) {
+    auto p = Compile("resource control policy[" + std::to_string(i) + "]",
+                     cfg.access.resource_control_policies[i], policy::PolicyKind::kResource);
+    if (!p.ok()) return p.status();
+    a->rcps_.push_back(std::move(*p));
+  }
+  for (const auto& l : cfg.listeners) {
+    if (!l.endpoint_policy) continue;
+    auto p = Compile("endpoint policy of listener " + l.name, *l.endpoint_policy,
+                     policy::PolicyKind::kResource);
+    if (!p.ok()) return p.status();
+    a->endpoint_policies_.emplace(l.name, std::move(*p));
+  }
+  return std::shared_ptr<const Authorizer>(std::move(a));
+}
+
+ContextKeys Authorizer::ContextFor(const iam::Caller& caller, const RequestFacts& facts) {
+  ContextKeys ctx = facts.extra;
+  ctx["aws:PrincipalArn"] = {caller.principal_arn};
+  ctx["aws:PrincipalAccount"] = {caller.account_id};
+  ctx["aws:PrincipalType"] = {caller.is_session ? "AssumedRole" : "User"};
+  ctx["aws:userid"] = {caller.user_id};
+  if (!caller.username.empty()) ctx["aws:username"] = {caller.username};
+  for (const auto& [k, v] : caller.tags) ctx["aws:PrincipalTag/" + k] = {v};
+  if (!caller.tags.empty()) {
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : caller.tags) keys.push_back(k);
+    ctx["aws:PrincipalTagKeys"] = std::move(keys);
+  }
+  if (!caller.source_identity.empty()) ctx["aws:SourceIdentity"] = {caller.source_identity};
+  if (facts.source_ip) ctx["aws:SourceIp"] = {facts.source_ip->ToString()};
+  ctx["aws:SecureTransport"] = {facts.secure_transport ? "true" : "false"};
+  if (!facts.requested_region.empty()) ctx["aws:RequestedRegion"] = {facts.requested_region};
+  ctx["aws:CurrentTime"] = {FormatRfc3339Millis(facts.now)};
+  ctx["aws:EpochTime"] = {std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(facts.now.time_since_epoch()).count())};
+  // AWS sets MultiFactorAuthPresent only for temporary credentials; Perimeter's sessions never
+  // carry MFA, so it is "false" for them and absent for long-term keys.
+  if (caller.is_session) ctx["aws:MultiFactorAuthPresent"] = {"false"};
+  if (!facts.tenant.empty()) ctx["perimeter:TenantId"] = {facts.tenant};
+  return ctx;
+}
+
+std::string Authorizer::ModelArn(std::string_view model_id, std::string_view region) {
+  if (StartsWith(model_id, "arn:")) return std::string(model_id);
+  return "arn:aws:bedrock:" + std::string(region) + "::foundation-model/" + std::string(model_id);
+}
+
+std::string_view Authorizer::ArnRegion(std::string_view arn) {
+  if (!StartsWith(arn, "arn:")) return {};
+  size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  size_t end = arn.find(':', pos);
+  if (end == std::string_view::npos) return {};
+  return arn.substr(pos, end - pos);
+}
+
+AccessDecision Authorizer::Authorize(
+    const iam::Caller& caller, std::string_view action, std::string_view resource_arn,
+    const RequestFacts& facts, const std::optional<policy::NamedPolicy>& resource_policy) const {
+  policy::Request req;
+  req.principal_arn = caller.arn;
+  req.principal_account = caller.account_id;
+  req.action = std::string(action);
+  req.resource_arn = std::string(resource_arn);
+  req.context = ContextFor(caller, facts);
+
+  policy::PolicySet ps;
+  ps.identity_policies = caller.identity_policies;
+  ps.permission_boundaries = caller.boundaries;
+  ps.session_policy = caller.session_policy;
+  ps.resource_policy = resource_policy;
+  ps.service_control_policies = scps_;
+  ps.resource_control_policies = rcps_;
+  if (auto it = endpoint_policies_.find(facts.listener); it != endpoint_policies_.end()) {
+    ps.endpoint_policies.push_back(it->second);
+  }
+
+  AccessDecision d;
+  d.result = policy::Evaluate(req, ps);
+  if (!d.allowed()) {
+    std::string who = caller.is_session ? "User: " + caller.arn : "User: " + caller.arn;
+    std::string why = d.result.decision == policy::Decision::kExplicitlyDenied
+                          ? d.result.reason
+                          : "because " + ReplaceAll(d.result.reason, "the action",
+                                                    "the " + std::string(action) + " action");
+    d.message = who + " is not authorized to perform: " + std::string(action) +
+                " on resource: " + std::string(resource_arn) + " " + why;
+  }
+  return d;
+}
+
+}  // namespace perimeter::access

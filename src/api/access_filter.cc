@@ -1,0 +1,222 @@
+#include "api/access_filter.h"
+
+#include <algorithm>
+
+#include "common/strings.h"
+#include "identity/sigv4_verifier.h"
+
+namespace perimeter::api {
+
+using pipeline::ApiError;
+using pipeline::ApiFlavor;
+using pipeline::FilterStatus;
+using pipeline::Operation;
+using pipeline::RequestContext;
+
+namespace {
+
+constexpr size_t kMaxTenantHeaderBytes = 64;
+
+ApiError Deny(const RequestContext& ctx, const std::string& message) {
+  return pipeline::ErrorFromStatus(ctx.flavor, PermissionDenied(message));
+}
+
+// SigV4 failures in the STS front door's vocabulary (the Query protocol's error codes).
+ApiError ForFlavor(ApiFlavor flavor, const identity::AuthError& e) {
+  if (flavor != ApiFlavor::kSts) return ApiError{e.http_status, e.type, "", e.message};
+  std::string code = e.type;
+  if (e.type == "UnrecognizedClientException") code = "InvalidClientTokenId";
+  if (e.type == "InvalidSignatureException") code = "SignatureDoesNotMatch";
+  if (e.type == "ExpiredTokenException") code = "ExpiredToken";
+  if (e.type == "MissingAuthenticationTokenException") code = "MissingAuthenticationToken";
+  if (e.type == "IncompleteSignatureException") code = "IncompleteSignature";
+  if (e.type == "ServiceUnavailableException") code = "ServiceUnavailable";
+  return ApiError{e.http_status, code, "", e.message};
+}
+
+bool IsModelOperation(Operation op) {
+  switch (op) {
+    case Operation::kInvokeModel:
+    case Operation::kInvokeModelWithResponseStream:
+    case Operation::kConverse:
+    case Operation::kConverseStream:
+    case Operation::kChatCompletions:
+    case Operation::kEmbeddings:
+    case Operation::kListModels:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string_view ActionFor(const RequestContext& ctx) {
+  switch (ctx.operation) {
+    case Operation::kInvokeModel:
+    case Operation::kConverse:
+    case Operation::kEmbeddings:
+      return "bedrock:InvokeModel";
+    case Operation::kInvokeModelWithResponseStream:
+    case Operation::kConverseStream:
+      return "bedrock:InvokeModelWithResponseStream";
+    case Operation::kChatCompletions:
+      return ctx.chat && ctx.chat->stream ? "bedrock:InvokeModelWithResponseStream"
+                                          : "bedrock:InvokeModel";
+    case Operation::kListModels:
+      return "bedrock:ListFoundationModels";
+    default:
+      return "";
+  }
+}
+
+boost::asio::awaitable<FilterStatus> AccessFilter::OnRequest(RequestContext& ctx) const {
+  // The decision is plain code; the coroutine only sends. (Also keeps temporaries out of
+  // co_await expressions, which GCC 12 destroys twice.)
+  std::optional<ApiError> refusal = Check(ctx);
+  if (!refusal) co_return FilterStatus::kContinue;
+  co_await pipeline::SendError(ctx, *refusal);
+  co_return FilterStatus::kStop;
+}
+
+std::optional<ApiError> AccessFilter::Check(RequestContext& ctx) const {
+  if (ctx.flavor == ApiFlavor::kPlain) return std::nullopt;  // health, metrics
+  const auto& req = ctx.request;
+  const config::AccessConfig& access = directory_->config().access;
+
+  // 1. Authentication.
+  std::shared_ptr<const iam::Caller> caller;
+  std::vector<std::string> signed_headers;
+  bool bearer = false;
+  if (ctx.flavor == ApiFlavor::kOpenAi) {
+    const std::string* auth = req.Header("authorization");
+    if (auth == nullptr || !StartsWith(*auth, "Bearer ") || auth->size() <= 7) {
+      return ApiError{401, "invalid_request_error", "",
+                      "You didn't provide an API key. You need to provide your API key in an "
+                      "Authorization header using Bearer auth (i.e. Authorization: Bearer "
+                      "YOUR_KEY). Create one with `perimeter credentials create --type "
+                      "api-key`."};
+    }
+    auto c = directory_->CallerForApiKey(TrimWhitespace(std::string_view(*auth).substr(7)));
+    if (!c.ok()) {
+      if (c.status().code() == StatusCode::kUnavailable) {
+        return pipeline::ErrorFromStatus(ctx.flavor, c.status());
+      }
+      return ApiError{401, "invalid_request_error", "invalid_api_key", c.status().message()};
+    }
+    caller = std::make_shared<const iam::Caller>(std::move(*c));
+    bearer = true;
+  } else {
+    identity::ReceivedRequest rr{req.method, req.path, req.query, req.headers, req.body};
+    identity::VerifyOptions opts;
+    opts.max_skew = access.clock_skew;
+    opts.expected_service = ctx.flavor == ApiFlavor::kSts ? "sts" : "bedrock";
+    opts.allowed_regions = access.regions;
+    auto lookup = [this](std::string_view akid, std::string_view token) {
+      return directory_->SecretFor(akid, token);
+    };
+    identity::SigV4Verification v = identity::VerifySigV4(rr, lookup, directory_->clock(), opts);
+    if (!v.ok()) return ForFlavor(ctx.flavor, v.error());
+    auto c = directory_->CallerForAccessKey(v.caller().access_key_id, v.caller().session_token);
+    if (!c.ok()) return ForFlavor(ctx.flavor, identity::AuthErrorFrom(c.status()));
+    caller = std::make_shared<const iam::Caller>(std::move(*c));
+    ctx.signed_region = v.caller().region;
+    signed_headers = v.caller().signed_headers;
+  }
+  ctx.principal_arn = caller->arn;
+  ctx.credential_id = caller->credential_id;
+  ctx.caller = caller;
+  if (!IsModelOperation(ctx.operation)) return std::nullopt;  // STS: its own checks
+
+  // 2. Region and resource.
+  access::RequestFacts facts;
+  facts.source_ip = ctx.source_ip;
+  facts.secure_transport = ctx.secure_transport;
+  facts.requested_region = bearer ? access.regions.front() : ctx.signed_region;
+  facts.now = directory_->clock().Now();
+  facts.listener = ctx.listener_name;
+  if (const std::string* g = req.Header("x-amzn-bedrock-guardrailidentifier")) {
+    facts.extra["bedrock:GuardrailIdentifier"] = {*g};
+  }
+  const std::string action(ActionFor(ctx));
+  const std::string resource =
+      ctx.operation == Operation::kListModels
+          ? "*"
+          : access::Authorizer::ModelArn(ctx.model_id, facts.requested_region);
+  if (std::string_view r = access::Authorizer::ArnRegion(resource);
+      !r.empty() &&
+      std::find(access.regions.begin(), access.regions.end(), r) == access.regions.end()) {
+    return Deny(ctx, "User: " + caller->arn + " is not authorized to perform: " + action +
+                         " on resource: " + resource + " because region " + std::string(r) +
+                         " is outside this deployment's regions");
+  }
+
+  // 3. Tenant.
+  std::string tenant_id;
+  if (const std::string* h = req.Header("x-perimeter-tenant")) {
+    if (!bearer && std::find(signed_headers.begin(), signed_headers.end(), "x-perimeter-tenant") ==
+                       signed_headers.end()) {
+      return Deny(ctx,
+                  "the x-perimeter-tenant header must be signed (listed in "
+                  "SignedHeaders) to name the request's tenant");
+    }
+    tenant_id = h->substr(0, kMaxTenantHeaderBytes);
+  } else if (auto t = caller->tags.find("perimeter:tenant"); t != caller->tags.end()) {
+    tenant_id = t->second;
+  } else {
+    tenant_id = caller->origin_tenant;
+  }
+  std::shared_ptr<const iam::Caller> session;
+  if (!tenant_id.empty() || !access.tenants.empty()) {
+    if (tenant_id.empty()) {
+      return Deny(ctx,
+                  "User: " + caller->arn +
+                      " has no tenant: this deployment serves tenants, so a request must name one "
+                      "with a signed x-perimeter-tenant header or come from a principal tagged "
+                      "perimeter:tenant");
+    }
+    auto t = std::find_if(access.tenants.begin(), access.tenants.end(),
+                          [&](const config::TenantConfig& tc) { return tc.id == tenant_id; });
+    if (t == access.tenants.end()) {
+      return Deny(ctx, "User: " + caller->arn + " named tenant '" + tenant_id +
+                           "', which this deployment does not serve");
+    }
+    facts.tenant = tenant_id;
+    if (caller->is_session && caller->principal_arn == t->role_arn) {
+      session = caller;  // already running in the tenant's role
+    } else {
+      auto role = directory_->FindRole(t->role_arn);
+      if (!role) {
+        return Deny(ctx, "the role of tenant '" + tenant_id +
+                             "' is deactivated or missing, so no request can run in it");
+      }
+      access::RequestFacts assume = facts;
+      assume.extra["sts:RoleSessionName"] = {"perimeter-" + tenant_id};
+      access::AccessDecision d =
+          authorizer_->Authorize(*caller, "sts:AssumeRole", t->role_arn, assume, role->trust);
+      if (!d.allowed()) return Deny(ctx, d.message);
+      iam::SessionRequest sr;
+      sr.role_session_name = "perimeter-" + tenant_id;
+      sr.duration = iam::kMinSessionDuration;
+      sr.tenant = tenant_id;
+      auto s = directory_->SessionCaller(*caller, *role, sr);
+      if (!s.ok()) return pipeline::ErrorFromStatus(ctx.flavor, s.status());
+      session = std::make_shared<const iam::Caller>(std::move(*s));
+    }
+    ctx.tenant = tenant_id;
+  }
+
+  // 4. Authorization: the caller, and the tenant session it runs in.
+  access::AccessDecision d = authorizer_->Authorize(*caller, action, resource, facts);
+  if (!d.allowed()) return Deny(ctx, d.message);
+  ctx.deciding_statements = d.DecidingStatements();
+  if (session && session != caller) {
+    access::AccessDecision ds = authorizer_->Authorize(*session, action, resource, facts);
+    if (!ds.allowed()) return Deny(ctx, ds.message);
+    for (auto& s : ds.DecidingStatements()) ctx.deciding_statements.push_back(std::move(s));
+  }
+  if (session) ctx.caller = session;
+  return std::nullopt;
+}
+
+}  // namespace perimeter::api
