@@ -1,5 +1,7 @@
 #include "api/access_filter.h"
 
+#include "api/front_door_filters.h"
+
 #include <algorithm>
 
 #include "common/strings.h"
@@ -70,24 +72,35 @@ std::string_view ActionFor(const RequestContext& ctx) {
   }
 }
 
-boost::asio::awaitable<FilterStatus> AccessFilter::OnRequest(RequestContext& ctx) const {
-  // The decision is plain code; the coroutine only sends. (Also keeps temporaries out of
-  // co_await expressions, which GCC 12 destroys twice.)
-  std::optional<ApiError> refusal = Check(ctx);
+namespace {
+
+// The decision is plain code; the coroutine only sends. (That also keeps temporaries out of
+// co_await expressions, which GCC 12 destroys twice.)
+boost::asio::awaitable<FilterStatus> SendIfRefused(RequestContext& ctx,
+                                                   std::optional<ApiError> refusal) {
   if (!refusal) co_return FilterStatus::kContinue;
   co_await pipeline::SendError(ctx, *refusal);
   co_return FilterStatus::kStop;
 }
 
-std::optional<ApiError> AccessFilter::Check(RequestContext& ctx) const {
+}  // namespace
+
+boost::asio::awaitable<FilterStatus> AuthenticationFilter::OnRequest(RequestContext& ctx) const {
+  std::optional<ApiError> refusal = Check(ctx);
+  co_return co_await SendIfRefused(ctx, std::move(refusal));
+}
+
+boost::asio::awaitable<FilterStatus> AuthorizationFilter::OnRequest(RequestContext& ctx) const {
+  std::optional<ApiError> refusal = Check(ctx);
+  co_return co_await SendIfRefused(ctx, std::move(refusal));
+}
+
+std::optional<ApiError> AuthenticationFilter::Check(RequestContext& ctx) const {
+  ctx.flavor = FlavorForRequest(ctx.request);
   if (ctx.flavor == ApiFlavor::kPlain) return std::nullopt;  // health, metrics
   const auto& req = ctx.request;
   const config::AccessConfig& access = directory_->config().access;
-
-  // 1. Authentication.
   std::shared_ptr<const iam::Caller> caller;
-  std::vector<std::string> signed_headers;
-  bool bearer = false;
   if (ctx.flavor == ApiFlavor::kOpenAi) {
     const std::string* auth = req.Header("authorization");
     if (auth == nullptr || !StartsWith(*auth, "Bearer ") || auth->size() <= 7) {
@@ -105,7 +118,6 @@ std::optional<ApiError> AccessFilter::Check(RequestContext& ctx) const {
       return ApiError{401, "invalid_request_error", "invalid_api_key", c.status().message()};
     }
     caller = std::make_shared<const iam::Caller>(std::move(*c));
-    bearer = true;
   } else {
     identity::ReceivedRequest rr{req.method, req.path, req.query, req.headers, req.body};
     identity::VerifyOptions opts;
@@ -121,12 +133,26 @@ std::optional<ApiError> AccessFilter::Check(RequestContext& ctx) const {
     if (!c.ok()) return ForFlavor(ctx.flavor, identity::AuthErrorFrom(c.status()));
     caller = std::make_shared<const iam::Caller>(std::move(*c));
     ctx.signed_region = v.caller().region;
-    signed_headers = v.caller().signed_headers;
+    ctx.signed_headers = v.caller().signed_headers;
   }
   ctx.principal_arn = caller->arn;
   ctx.credential_id = caller->credential_id;
-  ctx.caller = caller;
-  if (!IsModelOperation(ctx.operation)) return std::nullopt;  // STS: its own checks
+  ctx.caller = std::move(caller);
+  return std::nullopt;
+}
+
+std::optional<ApiError> AuthorizationFilter::Check(RequestContext& ctx) const {
+  if (!IsModelOperation(ctx.operation)) return std::nullopt;  // STS runs its own checks
+  if (!ctx.caller) {
+    // Authentication runs first for every request that reaches here; no caller is a chain
+    // defect, and the answer to a defect is no.
+    return Deny(ctx, "the request was not authenticated");
+  }
+  const auto& req = ctx.request;
+  const config::AccessConfig& access = directory_->config().access;
+  std::shared_ptr<const iam::Caller> caller = ctx.caller;
+  const bool bearer = ctx.flavor == ApiFlavor::kOpenAi;
+  const std::vector<std::string>& signed_headers = ctx.signed_headers;
 
   // 2. Region and resource.
   access::RequestFacts facts;

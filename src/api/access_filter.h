@@ -2,11 +2,13 @@
 
 // Authentication, tenant resolution and authorization, as filters.
 //
-// AccessFilter (after the route filter, before anything that touches a model):
-//   1. authenticates every request except /healthz, /readyz and /metrics: SigV4 (header or
-//      presigned query, long-term or session credentials) on the Bedrock and STS front doors,
-//      `Authorization: Bearer <API key>` on the OpenAI front door; refusals carry the error type
-//      AWS (or OpenAI) would send;
+// AuthenticationFilter (before the route filter, so no body is parsed for an anonymous caller)
+// authenticates every request except /healthz, /readyz and /metrics: SigV4 (header or presigned
+// query, long-term or session credentials) on the Bedrock and STS front doors,
+// `Authorization: Bearer <API key>` on the OpenAI front door. Refusals carry the error type AWS
+// (or OpenAI) would send.
+//
+// AuthorizationFilter (after the route filter, before anything that touches a model):
 //   2. for model operations, resolves the tenant: a signed `x-perimeter-tenant` header, else the
 //      caller's `perimeter:tenant` tag, else the tenant of the session it already runs in. When
 //      tenants are configured a request without one is refused. The tenant's role must trust the
@@ -33,19 +35,31 @@
 
 namespace perimeter::api {
 
-class AccessFilter final : public pipeline::Filter {
+class AuthenticationFilter final : public pipeline::Filter {
  public:
-  AccessFilter(std::shared_ptr<iam::Directory> directory,
-               std::shared_ptr<const access::Authorizer> authorizer)
-      : directory_(std::move(directory)), authorizer_(std::move(authorizer)) {}
-  std::string_view name() const override { return "access"; }
+  explicit AuthenticationFilter(std::shared_ptr<iam::Directory> directory)
+      : directory_(std::move(directory)) {}
+  std::string_view name() const override { return "authn"; }
   boost::asio::awaitable<pipeline::FilterStatus> OnRequest(
       pipeline::RequestContext& ctx) const override;
 
  private:
   // The refusal to send, or nullopt to continue.
   std::optional<pipeline::ApiError> Check(pipeline::RequestContext& ctx) const;
+  std::shared_ptr<iam::Directory> directory_;
+};
 
+class AuthorizationFilter final : public pipeline::Filter {
+ public:
+  AuthorizationFilter(std::shared_ptr<iam::Directory> directory,
+                      std::shared_ptr<const access::Authorizer> authorizer)
+      : directory_(std::move(directory)), authorizer_(std::move(authorizer)) {}
+  std::string_view name() const override { return "authz"; }
+  boost::asio::awaitable<pipeline::FilterStatus> OnRequest(
+      pipeline::RequestContext& ctx) const override;
+
+ private:
+  std::optional<pipeline::ApiError> Check(pipeline::RequestContext& ctx) const;
   std::shared_ptr<iam::Directory> directory_;
   std::shared_ptr<const access::Authorizer> authorizer_;
 };

@@ -18,6 +18,10 @@
 
 namespace perimeter::api {
 
+// The front door a request belongs to, from its method and path alone (no body): plain
+// (/healthz, /readyz, /metrics), OpenAI (/v1/...), STS (POST /) or Bedrock (everything else).
+pipeline::ApiFlavor FlavorForRequest(const pipeline::IncomingRequest& req);
+
 class RouteFilter final : public pipeline::Filter {
  public:
   explicit RouteFilter(std::shared_ptr<pipeline::Metrics> metrics) : metrics_(std::move(metrics)) {}

@@ -29,8 +29,9 @@ Result<Gateway> BuildGateway(const config::Config& cfg, const identity::EnvReade
   std::vector<std::unique_ptr<pipeline::Filter>> filters;
   filters.push_back(std::make_unique<pipeline::RequestIdFilter>());
   filters.push_back(std::make_unique<pipeline::AccessLogFilter>(std::move(*sink), g.metrics));
+  filters.push_back(std::make_unique<AuthenticationFilter>(g.directory));
   filters.push_back(std::make_unique<RouteFilter>(g.metrics));
-  filters.push_back(std::make_unique<AccessFilter>(g.directory, *authorizer));
+  filters.push_back(std::make_unique<AuthorizationFilter>(g.directory, *authorizer));
   filters.push_back(std::make_unique<StsFilter>(g.directory, *authorizer));
   filters.push_back(std::make_unique<UpstreamFilter>(
       std::shared_ptr<const upstream::ModelRouter>(std::move(*router))));

@@ -29,13 +29,21 @@ boost::asio::awaitable<FilterStatus> Reply(pipeline::RequestContext& ctx, int st
 
 }  // namespace
 
+ApiFlavor FlavorForRequest(const pipeline::IncomingRequest& req) {
+  const std::string& path = req.path;
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") return ApiFlavor::kPlain;
+  if (StartsWith(path, "/v1/")) return ApiFlavor::kOpenAi;
+  if (path == "/" && req.method == "POST") return ApiFlavor::kSts;
+  return ApiFlavor::kBedrock;
+}
+
 boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestContext& ctx) const {
   const auto& req = ctx.request;
   const std::string& path = req.path;
   const bool get = req.method == "GET", post = req.method == "POST";
+  ctx.flavor = FlavorForRequest(req);
 
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
-    ctx.flavor = ApiFlavor::kPlain;
     ctx.operation = path == "/healthz"  ? Operation::kHealth
                     : path == "/readyz" ? Operation::kReady
                                         : Operation::kMetrics;
@@ -48,7 +56,6 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
   }
 
   if (StartsWith(path, "/v1/")) {
-    ctx.flavor = ApiFlavor::kOpenAi;
     if (path == "/v1/models" && get) {
       ctx.operation = Operation::kListModels;
       co_return FilterStatus::kContinue;
@@ -84,7 +91,6 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
 
   // The STS Query API: POST / with a form body naming the Action.
   if (path == "/" && post) {
-    ctx.flavor = ApiFlavor::kSts;
     ctx.operation = Operation::kStsUnknown;
     std::string_view body = req.body;
     while (!body.empty()) {
@@ -99,7 +105,6 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
   }
 
   // Bedrock Runtime: /model/{modelId}/{operation}
-  ctx.flavor = ApiFlavor::kBedrock;
   if (StartsWith(path, "/model/")) {
     std::string_view rest = std::string_view(path).substr(7);
     size_t slash = rest.rfind('/');

@@ -169,8 +169,11 @@ void AdminCommands::Register(CLI::App& app, CLI::App* policy_cmd) {
 
   lint_ = policy_cmd->add_subcommand("lint", "Find risky or useless statements in policy files");
   lint_->add_option("FILES", lint_files_, "policy JSON files")->required();
-  lint_->add_option("--kind", lint_kind_, "identity, trust, resource, endpoint or deployment")
-      ->check(CLI::IsMember({"identity", "trust", "resource", "endpoint", "deployment"}));
+  lint_
+      ->add_option("--kind", lint_kind_,
+                   "auto (default: from the document's shape), identity, trust, resource, "
+                   "endpoint or deployment")
+      ->check(CLI::IsMember({"auto", "identity", "trust", "resource", "endpoint", "deployment"}));
   lint_->add_flag("--json", json_, "print JSON");
 
   auto* access_cmd = app.add_subcommand("access", "Answer access review questions");
@@ -490,18 +493,49 @@ int AdminCommands::PolicySimulate() {
   return allowed ? 0 : 1;
 }
 
+namespace {
+
+// The kind a policy document is by its shape: statements with a Principal and a Resource are a
+// resource policy, with a Principal and no Resource a trust policy, without a Principal an
+// identity policy. Documents that do not parse are linted as identity policies (the parse
+// error is then the finding).
+policy::LintPolicyKind GuessKind(std::string_view text) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(text, ec);
+  if (ec || !doc.is_object()) return policy::LintPolicyKind::kIdentity;
+  const json::value* st = doc.as_object().if_contains("Statement");
+  if (st == nullptr) return policy::LintPolicyKind::kIdentity;
+  std::vector<const json::object*> statements;
+  if (st->is_object()) statements.push_back(&st->as_object());
+  if (st->is_array()) {
+    for (const auto& v : st->as_array()) {
+      if (v.is_object()) statements.push_back(&v.as_object());
+    }
+  }
+  bool principal = false, resource = false;
+  for (const json::object* o : statements) {
+    principal = principal || o->contains("Principal") || o->contains("NotPrincipal");
+    resource = resource || o->contains("Resource") || o->contains("NotResource");
+  }
+  if (!principal) return policy::LintPolicyKind::kIdentity;
+  return resource ? policy::LintPolicyKind::kResource : policy::LintPolicyKind::kTrust;
+}
+
+}  // namespace
+
 int AdminCommands::PolicyLint() {
-  const policy::LintPolicyKind kind = lint_kind_ == "trust"      ? policy::LintPolicyKind::kTrust
-                                      : lint_kind_ == "resource" ? policy::LintPolicyKind::kResource
-                                      : lint_kind_ == "endpoint" ? policy::LintPolicyKind::kEndpoint
-                                      : lint_kind_ == "deployment"
-                                          ? policy::LintPolicyKind::kDeploymentCap
-                                          : policy::LintPolicyKind::kIdentity;
+  const policy::LintPolicyKind chosen =
+      lint_kind_ == "trust"        ? policy::LintPolicyKind::kTrust
+      : lint_kind_ == "resource"   ? policy::LintPolicyKind::kResource
+      : lint_kind_ == "endpoint"   ? policy::LintPolicyKind::kEndpoint
+      : lint_kind_ == "deployment" ? policy::LintPolicyKind::kDeploymentCap
+                                   : policy::LintPolicyKind::kIdentity;
   bool errors = false;
   json::array all;
   for (const auto& f : lint_files_) {
     auto text = ReadFile(f);
     if (!text.ok()) return Fail(text.status());
+    const policy::LintPolicyKind kind = lint_kind_ == "auto" ? GuessKind(*text) : chosen;
     auto findings = policy::LintPolicy(*text, kind);
     errors = errors || policy::HasErrors(findings);
     if (json_) {

@@ -59,7 +59,7 @@ class AdminCommands {
   bool insecure_ = false;
   // lint
   std::vector<std::string> lint_files_;
-  std::string lint_kind_ = "identity";
+  std::string lint_kind_ = "auto";
 };
 
 }  // namespace perimeter::cli

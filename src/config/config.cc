@@ -666,7 +666,7 @@ class Parser {
     Config c;
     c.source = source_;
     if (root.IsNull() || !root.IsDefined()) {
-      return InvalidArgument(source_ + ": the file is empty; see `perimeter config example`");
+      return InvalidArgument(source_ + ": the file is empty; see `perimeter config defaults`");
     }
     PERIMETER_RETURN_IF_ERROR(ExpectMap(
         root, "", {"server", "access", "listeners", "upstreams", "routes", "limits", "logging"}));

@@ -70,6 +70,9 @@ std::string FormatAccessLogLine(const RequestContext& ctx,
   o["input_tokens"] = ctx.usage.input_tokens;
   o["output_tokens"] = ctx.usage.output_tokens;
   o["tenant"] = ctx.tenant ? json::value(*ctx.tenant) : json::value(nullptr);
+  // Who called, by ARN and credential id (never a secret).
+  if (!ctx.principal_arn.empty()) o["principal"] = ctx.principal_arn;
+  if (!ctx.credential_id.empty()) o["credential_id"] = ctx.credential_id;
   // Boost.JSON prints doubles in exponent form; a fixed three-decimal figure reads better.
   std::string line = json::serialize(o);
   line.insert(line.size() - 1, fmt::format(",\"latency_ms\":{:.3f}", latency_ms));

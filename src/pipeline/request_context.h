@@ -86,9 +86,10 @@ struct RequestContext {
   // Set by the access filter once the caller is authenticated (and, for model operations,
   // authorized). `caller` is the tenant session when the request runs in one.
   std::shared_ptr<const iam::Caller> caller;
-  std::string principal_arn;  // who called (the authenticated identity, for logs)
-  std::string credential_id;  // access key id or API key id, never a secret
-  std::string signed_region;  // SigV4 credential scope region ("" for bearer callers)
+  std::string principal_arn;                // who called (the authenticated identity, for logs)
+  std::string credential_id;                // access key id or API key id, never a secret
+  std::string signed_region;                // SigV4 credential scope region ("" for bearer callers)
+  std::vector<std::string> signed_headers;  // SigV4 SignedHeaders (lower-case)
   std::vector<std::string> deciding_statements;
 
   // Set as the request proceeds; read by the access log and metrics.

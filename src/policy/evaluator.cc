@@ -136,6 +136,16 @@ EvaluationResult Evaluate(const Request& request, const PolicySet& ps) {
   Append(caps, rcp.allows);
   Append(caps, endpoint.allows);
 
+  // A role's trust policy is the one resource-based policy that is always required: whoever
+  // assumes the role, in any account, must be allowed by it (an identity policy alone is not
+  // enough, unlike for other same-account resources).
+  const bool trust_policy = ps.resource_policy && ps.resource_policy->policy &&
+                            ps.resource_policy->policy->kind() == PolicyKind::kTrust;
+  if (trust_policy && resource.allows.empty()) {
+    r.reason = "no trust policy allows the principal to assume the role";
+    return r;
+  }
+
   const bool has_boundary = !ps.permission_boundaries.empty();
   const bool has_session = ps.session_policy.has_value();
   const bool boundary_allows = !has_boundary || !boundary.allows.empty();

@@ -14,6 +14,9 @@
 //      same-account principal: a resource-based policy naming it is sufficient.
 //   4. cross-account: identity ∩ boundary ∩ session must allow AND the resource policy must
 //      allow.
+//   A role's trust policy (a resource policy of PolicyKind::kTrust) must allow in every case;
+//   within the account, naming the principal in it is then sufficient, while naming only the
+//   account also needs the caller's identity policies to allow sts:AssumeRole.
 // Evaluate is pure and thread-safe; policies are compiled once (policy.h) and shared.
 
 #include <map>

@@ -420,6 +420,43 @@ TEST(EvaluateTest, ExplicitDenyReportsDecidingStatement) {
   EXPECT_EQ(res.statements[0].sid, "All");
 }
 
+TEST(EvaluateTest, TrustPolicyMustAllowEvenWhenTheIdentityPolicyDoes) {
+  const std::string role = "arn:aws:iam::111122223333:role/app";
+  PolicySet ps;
+  ps.identity_policies.push_back({"assume-any", P(R"({"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]})")});
+  ps.resource_policy = NamedPolicy{"trust", P(R"({"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},
+           "Action":"sts:AssumeRole"}]})",
+                                              PolicyKind::kTrust)};
+  Request alice{"arn:aws:iam::111122223333:user/alice", "", "sts:AssumeRole", role, "", {}};
+  EvaluationResult res = Evaluate(alice, ps);
+  EXPECT_EQ(res.decision, Decision::kImplicitlyDenied);
+  EXPECT_EQ(res.reason, "no trust policy allows the principal to assume the role");
+  // The same documents as an ordinary same-account resource policy: the identity policy suffices.
+  ps.resource_policy = NamedPolicy{"resource", P(R"({"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},
+           "Action":"sts:AssumeRole","Resource":"*"}]})",
+                                                 PolicyKind::kResource)};
+  EXPECT_EQ(Evaluate(alice, ps).decision, Decision::kAllowed);
+
+  // Named in the trust policy: allowed without any identity policy.
+  ps.identity_policies.clear();
+  ps.resource_policy = NamedPolicy{"trust", P(R"({"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},
+           "Action":"sts:AssumeRole"}]})",
+                                              PolicyKind::kTrust)};
+  EXPECT_EQ(Evaluate(alice, ps).decision, Decision::kAllowed);
+  // Trusting the account only: the caller's own policy must allow too.
+  ps.resource_policy = NamedPolicy{"trust", P(R"({"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]})",
+                                              PolicyKind::kTrust)};
+  EXPECT_EQ(Evaluate(alice, ps).decision, Decision::kImplicitlyDenied);
+  ps.identity_policies.push_back({"assume-any", P(R"({"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]})")});
+  EXPECT_EQ(Evaluate(alice, ps).decision, Decision::kAllowed);
+}
+
 TEST(EvaluateTest, NoPoliciesIsImplicitDenyWithReason) {
   Request r{"arn:aws:iam::111122223333:user/alice", "", "s3:GetObject", "arn:aws:s3:::b/k", "", {}};
   EvaluationResult res = Evaluate(r, PolicySet{});
