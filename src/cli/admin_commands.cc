@@ -452,6 +452,21 @@ int AdminCommands::PolicySimulate() {
     steps.push_back(std::move(o));
     allowed = allowed && d.allowed();
   };
+  // As the gateway: with tenants configured every request runs in one, named explicitly (here
+  // --tenant, at the gateway a signed x-perimeter-tenant header) or by the perimeter:tenant tag.
+  if (tenant_.empty()) {
+    if (auto t = caller->tags.find("perimeter:tenant"); t != caller->tags.end()) {
+      tenant_ = t->second;
+    }
+  }
+  if (tenant_.empty() && !cfg->access.tenants.empty()) {
+    access::AccessDecision none;
+    none.message = "User: " + caller->arn +
+                   " has no tenant: this deployment serves tenants, so a request must name one "
+                   "(--tenant here, a signed x-perimeter-tenant header at the gateway) or come "
+                   "from a principal tagged perimeter:tenant";
+    record(caller->arn, action_, resource_, none);
+  }
   if (!tenant_.empty()) {
     facts.tenant = tenant_;
     auto t = std::find_if(cfg->access.tenants.begin(), cfg->access.tenants.end(),

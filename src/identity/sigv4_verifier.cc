@@ -70,6 +70,9 @@ std::string Echo(std::string_view s) {
   return out;
 }
 
+// HTTP/2's authority pseudo-header, which the AWS SDKs sign in place of Host over HTTP/2.
+constexpr std::string_view kAuthority = ":authority";
+
 std::vector<std::string_view> HeaderValues(const ReceivedRequest& request, std::string_view name) {
   std::vector<std::string_view> values;
   for (const auto& [n, v] : request.headers) {
@@ -77,6 +80,8 @@ std::vector<std::string_view> HeaderValues(const ReceivedRequest& request, std::
       values.push_back(v);
     }
   }
+  // The HTTP layer carries :authority as Host (an HTTP/2 request has one or the other).
+  if (values.empty() && name == kAuthority) return HeaderValues(request, "host");
   return values;
 }
 
@@ -148,7 +153,7 @@ std::optional<AuthError> ParseSignedHeaders(std::string_view list, ParsedAuth* o
                       std::to_string(kMaxSignedHeaders) + " are accepted.");
   }
   for (std::string_view name : names) {
-    if (!IsLowercaseHeaderName(name)) {
+    if (!IsLowercaseHeaderName(name) && name != kAuthority) {
       return Incomplete(
           "SignedHeaders must be a ';'-separated list of lowercase header names, got '" +
           Echo(list) + "'.");
@@ -484,7 +489,9 @@ SigV4Verification VerifySigV4(const ReceivedRequest& request, const SecretLookup
 
   // The signed headers.
   if (std::find(auth.signed_headers.begin(), auth.signed_headers.end(), "host") ==
-      auth.signed_headers.end()) {
+          auth.signed_headers.end() &&
+      std::find(auth.signed_headers.begin(), auth.signed_headers.end(), kAuthority) ==
+          auth.signed_headers.end()) {
     return Invalid("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
   for (const std::string& name : auth.signed_headers) {
@@ -562,6 +569,16 @@ SigV4Verification VerifySigV4(const ReceivedRequest& request, const SecretLookup
   HttpRequestToSign to_sign{request.method, request.path,
                             auth.presigned ? auth.query_to_sign : request.query, request.headers,
                             std::move(payload_hash)};
+  if (std::find(auth.signed_headers.begin(), auth.signed_headers.end(), kAuthority) !=
+      auth.signed_headers.end()) {
+    bool present = false;
+    for (const auto& [n, v] : request.headers) present = present || n == kAuthority;
+    if (!present) {
+      for (std::string_view host : HeaderValues(request, "host")) {
+        to_sign.headers.emplace_back(std::string(kAuthority), std::string(host));
+      }
+    }
+  }
   const SigningScope scope{auth.region, auth.service, auth.time};
   const std::string canonical =
       CanonicalRequest(to_sign, auth.signed_headers, options.canonicalization);

@@ -492,6 +492,48 @@ TEST_F(SigV4VerifierTest, RequestSignedBySignRequestRoundTrips) {
   EXPECT_EQ(v.caller().signed_at, clock_.Now());
 }
 
+// Over HTTP/2 the AWS SDKs sign the :authority pseudo-header instead of Host; the HTTP layer
+// hands the authority on as Host.
+TEST_F(SigV4VerifierTest, AcceptsAuthorityPseudoHeaderSignedInPlaceOfHost) {
+  OwnedRequest r;
+  r.method = "POST";
+  r.path = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse";
+  r.body = kBody;
+  const std::string amz_date = FormatAmzDate(clock_.Now());
+  const std::string host = "127.0.0.1:8443";
+  HttpRequestToSign to_sign{
+      r.method,
+      r.path,
+      "",
+      {{":authority", host}, {"content-type", "application/json"}, {"x-amz-date", amz_date}},
+      crypto::Sha256Hex(r.body)};
+  const SigningScope scope{"eu-west-1", "bedrock", clock_.Now()};
+  const std::vector<std::string> names{":authority", "content-type", "x-amz-date"};
+  const AwsCredentials creds{kKeyId, crypto::SecretBytes(kSecret), ""};
+  const std::string signature =
+      Signature(creds, scope, StringToSign(CanonicalRequest(to_sign, names, {}), scope));
+  r.headers = {{"host", host},
+               {"content-type", "application/json"},
+               {"x-amz-date", amz_date},
+               {"authorization", "AWS4-HMAC-SHA256 Credential=" + std::string(kKeyId) + "/" +
+                                     amz_date.substr(0, 8) +
+                                     "/eu-west-1/bedrock/aws4_request, "
+                                     "SignedHeaders=:authority;content-type;x-amz-date, "
+                                     "Signature=" +
+                                     signature}};
+  const SigV4Verification v = Verify(r);
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  // The authority is signed: a different Host breaks the signature.
+  r.headers[0].second = "127.0.0.1:9999";
+  EXPECT_FALSE(Verify(r).ok());
+  // Other pseudo-headers are not header names.
+  r.headers[0].second = host;
+  r.headers[3].second.replace(r.headers[3].second.find(":authority"), 10, ":path");
+  const SigV4Verification bad = Verify(r);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().type, "IncompleteSignatureException");
+}
+
 TEST_F(SigV4VerifierTest, TemporaryCredentialsWithSignedSessionTokenRoundTrip) {
   keys_.Add("ASIATEMP", FakeKey{"temp-secret", "session-token-1"});
   const SigV4Verification v = Verify(Signed("temp-secret", "ASIATEMP", "session-token-1"));

@@ -1,5 +1,7 @@
 #include "policy/conditions.h"
 
+#include <array>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -107,12 +109,26 @@ std::string ScalarToString(const boost::json::value& v) {
 // ---------------------------------------------------------------------------------------------
 // RequestContext
 
+bool RequestContext::KeyLess::operator()(std::string_view a, std::string_view b) const {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const char x = Fold(a[i], true), y = Fold(b[i], true);
+    if (x != y) return x < y;
+  }
+  return a.size() < b.size();
+}
+
 void RequestContext::Set(std::string_view key, std::vector<std::string> values) {
-  values_[AsciiLower(key)] = std::move(values);
+  auto it = values_.find(key);
+  if (it != values_.end()) {
+    it->second = std::move(values);
+  } else {
+    values_.emplace(std::string(key), std::move(values));
+  }
 }
 
 const std::vector<std::string>* RequestContext::Find(std::string_view key) const {
-  auto it = values_.find(AsciiLower(key));
+  auto it = values_.find(key);
   return it == values_.end() ? nullptr : &it->second;
 }
 
@@ -174,6 +190,7 @@ Result<Template> Template::Compile(std::string_view text, bool variables, bool w
     }
     ++i;
   }
+  t.Freeze();
   return t;
 }
 
@@ -209,6 +226,20 @@ std::optional<Template::Resolved> Template::Resolve(const RequestContext& ctx) c
   return r;
 }
 
+void Template::Freeze() {
+  if (has_variables_) return;
+  RequestContext empty;
+  auto r = Resolve(empty);
+  if (r) fixed_ = std::make_shared<const Resolved>(std::move(*r));
+}
+
+const Template::Resolved* Template::ResolveCached(const RequestContext& ctx,
+                                                  std::optional<Resolved>& storage) const {
+  if (fixed_) return fixed_.get();
+  storage = Resolve(ctx);
+  return storage ? &*storage : nullptr;
+}
+
 std::vector<Template> Template::SplitOnColons(size_t max_parts) const {
   std::vector<Template> out(1);
   for (const Part& p : parts_) {
@@ -227,6 +258,7 @@ std::vector<Template> Template::SplitOnColons(size_t max_parts) const {
       rest = rest.substr(colon + 1);
     }
   }
+  for (Template& t : out) t.Freeze();
   return out;
 }
 
@@ -272,23 +304,24 @@ Result<ArnPattern> ArnPattern::Compile(std::string_view text, bool variables) {
 }
 
 ArnPattern::Match ArnPattern::Matches(std::string_view arn, const RequestContext& ctx) const {
+  std::optional<Template::Resolved> storage;
   if (parts_.size() == 1) {
-    auto r = parts_[0].Resolve(ctx);
+    const Template::Resolved* r = parts_[0].ResolveCached(ctx, storage);
     if (!r) return Match::kUnresolved;
     return MatchResolved(*r, arn, false) ? Match::kMatch : Match::kNoMatch;
   }
-  std::vector<std::string_view> segs;
+  std::array<std::string_view, 6> segs;
   std::string_view rest = arn;
-  while (segs.size() < 5) {
+  for (size_t i = 0; i < 5; ++i) {
     size_t colon = rest.find(':');
     if (colon == std::string_view::npos) return Match::kNoMatch;  // not an ARN
-    segs.push_back(rest.substr(0, colon));
+    segs[i] = rest.substr(0, colon);
     rest = rest.substr(colon + 1);
   }
-  segs.push_back(rest);
+  segs[5] = rest;
   bool matched = true;
   for (size_t i = 0; i < 6; ++i) {
-    auto r = parts_[i].Resolve(ctx);
+    const Template::Resolved* r = parts_[i].ResolveCached(ctx, storage);
     if (!r) return Match::kUnresolved;
     if (!MatchResolved(*r, segs[i], false)) matched = false;
   }
@@ -552,7 +585,8 @@ bool Condition::MatchPositive(std::string_view rv, size_t i, const RequestContex
                               bool* unresolved) const {
   switch (family_) {
     case Family::kString: {
-      auto r = templates_[i].Resolve(ctx);
+      std::optional<Template::Resolved> storage;
+      const Template::Resolved* r = templates_[i].ResolveCached(ctx, storage);
       if (!r) {
         *unresolved = true;
         return false;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +29,12 @@ class RequestContext {
   const std::vector<std::string>* Find(std::string_view key) const;
 
  private:
-  std::map<std::string, std::vector<std::string>> values_;  // key: lower-cased
+  // ASCII case-insensitive ordering, transparent so lookups need no lower-cased copy.
+  struct KeyLess {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const;
+  };
+  std::map<std::string, std::vector<std::string>, KeyLess> values_;
 };
 
 // A string from a policy with ${...} variables and (optionally) '*' / '?' wildcards, split once
@@ -48,6 +54,10 @@ class Template {
     std::vector<bool> wild;
   };
   std::optional<Resolved> Resolve(const RequestContext& ctx) const;
+  // The same, without work for a template that has no variables (resolved once at compile
+  // time): returns a pointer to the resolved form, or null when unresolved. `storage` holds the
+  // result for templates with variables.
+  const Resolved* ResolveCached(const RequestContext& ctx, std::optional<Resolved>& storage) const;
 
   // Splits at the first `max_parts - 1` literal ':' characters (never inside a variable).
   std::vector<Template> SplitOnColons(size_t max_parts) const;
@@ -60,8 +70,11 @@ class Template {
     std::string text;  // literal text, or lower-cased variable key
     std::optional<std::string> default_value;
   };
+  void Freeze();  // precomputes fixed_ when there are no variables
+
   std::vector<Part> parts_;
   bool has_variables_ = false;
+  std::shared_ptr<const Resolved> fixed_;
 };
 
 // Glob match of a resolved pattern: wildcard '*' matches any run, '?' one byte.

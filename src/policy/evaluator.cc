@@ -1,5 +1,7 @@
 #include "policy/evaluator.h"
 
+#include "common/strings.h"
+
 namespace perimeter::policy {
 
 namespace {
@@ -90,8 +92,8 @@ EvaluationResult Evaluate(const Request& request, const PolicySet& ps) {
     ctx.Set("aws:ResourceAccount", {resource_account});
   }
 
-  MatchInput in{request.principal_arn, principal_account, request.action, request.resource_arn,
-                &ctx};
+  const std::string action_lower = AsciiLower(request.action);
+  MatchInput in{request.principal_arn, principal_account, action_lower, request.resource_arn, &ctx};
   TypeMatches identity = CollectAll(ps.identity_policies, in);
   TypeMatches resource = CollectOne(ps.resource_policy, in);
   TypeMatches boundary = CollectAll(ps.permission_boundaries, in);

@@ -1,5 +1,7 @@
 #include "policy/policy.h"
 
+#include <algorithm>
+
 #include "common/json_strict.h"
 
 #include <boost/json/parse.hpp>
@@ -407,7 +409,13 @@ PrincipalMatch Statement::MatchPrincipal(std::string_view arn, std::string_view 
 }
 
 bool Statement::MatchAction(std::string_view action) const {
-  std::string lower = AsciiLower(action);
+  // Evaluate passes the action already lower-cased; lower only what is not.
+  std::string lowered;
+  std::string_view lower = action;
+  if (std::any_of(action.begin(), action.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    lowered = AsciiLower(action);
+    lower = lowered;
+  }
   for (const std::string& a : actions_) {
     if (GlobMatch(a, lower)) return true;
   }

@@ -42,7 +42,7 @@ describe('bedrock front door, builtin model', () => {
   let client;
   before(async () => {
     gw = await startGateway({ name: 'builtin-gateway' });
-    client = bedrockClient(gw.url);
+    client = bedrockClient(gw);
   });
   after(async () => {
     client?.destroy();

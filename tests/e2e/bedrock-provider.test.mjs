@@ -12,7 +12,6 @@ import {
 
 import {
   BUILTIN_MODEL,
-  CLIENT_CREDENTIALS,
   anthropicStreamText,
   bedrockClient,
   collectConverseStream,
@@ -59,7 +58,7 @@ describe('bedrock provider with the right credentials', () => {
     const dir = makeTempDir();
     mock = await startMockBedrock({ dir });
     gw = await startGateway({ name: 'gateway-bedrock', dir, config: bedrockUpstreamConfig(mock), env: gatewayEnv() });
-    client = bedrockClient(gw.url);
+    client = bedrockClient(gw);
   });
   after(async () => {
     client?.destroy();
@@ -78,7 +77,11 @@ describe('bedrock provider with the right credentials', () => {
     assert.equal(req.operation, operation);
     assert.equal(req.modelId, MODEL);
     assert.equal(req.path, `/model/${encodeURIComponent(MODEL)}/${operation}`);
-    assert.doesNotMatch(JSON.stringify(req.headers), new RegExp(CLIENT_CREDENTIALS.accessKeyId));
+    // The client signs with the key the gateway issued to e2e-client; the mock knows only the
+    // gateway's own upstream key, so it accepted the request only because the gateway re-signed it.
+    assert.notEqual(gw.credentials.accessKeyId, MOCK_CREDENTIALS.accessKeyId);
+    assert.match(req.headers.authorization ?? '', new RegExp(`Credential=${MOCK_CREDENTIALS.accessKeyId}/`));
+    assert.doesNotMatch(JSON.stringify(req.headers), new RegExp(gw.credentials.accessKeyId));
     return { result, sent: req };
   }
 
@@ -157,7 +160,7 @@ describe('bedrock provider passes streams through as they arrive', () => {
     const dir = makeTempDir();
     mock = await startMockBedrock({ dir, chunkDelayMs: 300 });
     gw = await startGateway({ name: 'gateway-bedrock-slow', dir, config: bedrockUpstreamConfig(mock), env: gatewayEnv() });
-    client = bedrockClient(gw.url);
+    client = bedrockClient(gw);
   });
   after(async () => {
     client?.destroy();
@@ -198,7 +201,7 @@ describe('bedrock provider with the wrong secret key', () => {
       config: bedrockUpstreamConfig(mock),
       env: gatewayEnv(WRONG_SECRET),
     });
-    client = bedrockClient(gw.url);
+    client = bedrockClient(gw);
   });
   after(async () => {
     client?.destroy();
@@ -236,7 +239,7 @@ describe('bedrock provider without the test CA', () => {
       config: bedrockUpstreamConfig(mock, { withCa: false }),
       env: gatewayEnv(),
     });
-    client = bedrockClient(gw.url);
+    client = bedrockClient(gw);
   });
   after(async () => {
     client?.destroy();

@@ -16,7 +16,6 @@ import {
 
 import {
   BUILTIN_MODEL,
-  CLIENT_CREDENTIALS,
   REGION,
   anthropicStreamText,
   builtinAnswer,
@@ -25,14 +24,15 @@ import {
   converseStreamText,
   jsonBody,
   rejection,
+  signedHeaders,
   utf8,
 } from './lib/clients.mjs';
 import { builtinConfig, makeTempDir, startGateway } from './lib/gateway.mjs';
 import { makeTestPki } from './lib/pki.mjs';
 
-function defaultClient(url) {
+function defaultClient(gw) {
   // Deliberately no requestHandler: the SDK's default (HTTP/2) transport.
-  return new BedrockRuntimeClient({ region: REGION, endpoint: url, credentials: { ...CLIENT_CREDENTIALS }, maxAttempts: 1 });
+  return new BedrockRuntimeClient({ region: REGION, endpoint: gw.url, credentials: { ...gw.credentials }, maxAttempts: 1 });
 }
 
 const userMessage = (text) => [{ role: 'user', content: [{ text }] }];
@@ -42,7 +42,7 @@ describe('HTTP/2 with the AWS SDK default transport (h2c)', () => {
   let client;
   before(async () => {
     gw = await startGateway({ name: 'h2c-gateway' });
-    client = defaultClient(gw.url);
+    client = defaultClient(gw);
   });
   after(async () => {
     client?.destroy();
@@ -122,12 +122,11 @@ describe('HTTP/2 over TLS (ALPN h2)', () => {
         session.once('error', reject);
       });
       assert.equal(session.alpnProtocol, 'h2');
-      const req = session.request({
-        ':method': 'POST',
-        ':path': `/model/${BUILTIN_MODEL}/converse`,
-        'content-type': 'application/json',
-      });
-      req.end(JSON.stringify({ messages: userMessage('tls h2') }));
+      const path = `/model/${BUILTIN_MODEL}/converse`;
+      const requestBody = JSON.stringify({ messages: userMessage('tls h2') });
+      const { host, ...signed } = await signedHeaders(gw, { path, headers: { 'content-type': 'application/json' }, body: requestBody });
+      const req = session.request({ ':method': 'POST', ':path': path, ':authority': host, ...signed });
+      req.end(requestBody);
       const [headers, body] = await new Promise((resolve, reject) => {
         let h;
         let b = '';

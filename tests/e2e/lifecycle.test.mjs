@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 
-import { BUILTIN_MODEL, bedrockClient, builtinAnswer, openaiClient } from './lib/clients.mjs';
+import { BUILTIN_MODEL, bedrockClient, builtinAnswer, openaiClient, signedHeaders } from './lib/clients.mjs';
 import { builtinConfig, startGateway } from './lib/gateway.mjs';
 import { mockOpenAIAnswer, startMockOpenAI } from './lib/mock-openai.mjs';
 
@@ -14,7 +14,7 @@ describe('a running gateway', () => {
   let client;
   before(async () => {
     gw = await startGateway({ name: 'lifecycle-gateway', config: builtinConfig({ limits: { max_body_bytes: 2048 } }) });
-    client = bedrockClient(gw.url);
+    client = bedrockClient(gw);
   });
   after(async () => {
     client?.destroy();
@@ -78,10 +78,16 @@ describe('a running gateway', () => {
     assert.ok(!JSON.stringify(rec).includes('log me'), 'the access log must not carry prompt text');
   });
 
-  /** fetch that turns a connection dropped without an answer into a clear assertion failure. */
+  /**
+   * An authenticated POST (SigV4 for Bedrock paths, the API key for /v1), with a connection
+   * dropped without an answer turned into a clear assertion failure.
+   */
   async function post(path, body) {
+    const headers = path.startsWith('/v1/')
+      ? { 'content-type': 'application/json', authorization: `Bearer ${gw.apiKey}` }
+      : await signedHeaders(gw, { path, headers: { 'content-type': 'application/json' }, body });
     try {
-      return await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return await fetch(`${gw.url}${path}`, { method: 'POST', headers, body });
     } catch (err) {
       assert.fail(`POST ${path} (${body.length} bytes) got no HTTP answer: ${err.message} (${err.cause?.message ?? ''})`);
     }
@@ -134,7 +140,7 @@ test('SIGTERM while a request waits on a slow upstream: it is answered and the p
     }),
   });
   t.after(() => (gw.proc.exitCode === null ? gw.stop({ signal: 'SIGKILL' }) : undefined));
-  const answer = openaiClient(gw.url)
+  const answer = openaiClient(gw)
     .chat.completions.create({ model: 'slow.plain', messages: [{ role: 'user', content: 'wait for me' }] })
     .then((r) => ({ r }), (error) => ({ error }));
   for (let i = 0; i < 100 && mock.requests.length === 0; i += 1) {
@@ -177,7 +183,7 @@ describe('SIGTERM with a stream in flight', () => {
    * sending (else SIGTERM would not hit a stream in flight); {rest} resolves when the stream ends.
    */
   async function startStream(gw, upstream) {
-    const client = openaiClient(gw.url);
+    const client = openaiClient(gw);
     const stream = await client.chat.completions.create({
       model: 'slow.stream',
       stream: true,

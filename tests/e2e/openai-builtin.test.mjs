@@ -20,7 +20,7 @@ describe('openai front door, builtin model', () => {
   let client;
   before(async () => {
     gw = await startGateway({ name: 'builtin-gateway' });
-    client = openaiClient(gw.url);
+    client = openaiClient(gw);
   });
   after(() => gw?.stop());
 
@@ -117,7 +117,7 @@ describe('openai front door, builtin model', () => {
   test('errors use the OpenAI error shape on the wire', async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.apiKey}` },
       body: '{"model": "perimeter.echo-v1", "messages": ',
     });
     assert.equal(res.status, 400);

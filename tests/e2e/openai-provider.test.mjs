@@ -33,12 +33,17 @@ import { builtinConfig, closedPort, startGateway } from './lib/gateway.mjs';
 import { mockOpenAIAnswer, openaiContentText, startMockOpenAI } from './lib/mock-openai.mjs';
 
 const UPSTREAM_MODEL = 'mock-upstream-model';
+// The key the gateway sends upstream (from the environment variable its config names); clients
+// of the gateway use the API key the gateway issued to e2e-client, which is a different one.
+const UPSTREAM_KEY_ENV = 'E2E_UPSTREAM_API_KEY';
+const MOCK_UPSTREAM_KEY = 'sk-e2e-upstream-key-only-the-mock-knows';
+const upstreamKeyEnv = (key = MOCK_UPSTREAM_KEY) => ({ [UPSTREAM_KEY_ENV]: key });
 
 function chainConfig(baseUrl, upstreamModel, timeouts = { connect: '2s', first_byte: '10s', total: '30s' }) {
   return builtinConfig({
     upstreams: [
       { name: 'builtin', type: 'builtin' },
-      { name: 'local', type: 'openai', base_url: baseUrl, timeouts },
+      { name: 'local', type: 'openai', base_url: baseUrl, api_key_env: UPSTREAM_KEY_ENV, timeouts },
     ],
     routes: [
       { model: BUILTIN_MODEL, upstream: 'builtin' },
@@ -63,9 +68,9 @@ describe('openai provider, upstream = mock OpenAI server', () => {
   let openai;
   before(async () => {
     mock = await startMockOpenAI({ models: [UPSTREAM_MODEL] });
-    gw = await startGateway({ name: 'gateway-A', config: chainConfig(mock.baseURL, UPSTREAM_MODEL) });
-    bedrock = bedrockClient(gw.url);
-    openai = openaiClient(gw.url);
+    gw = await startGateway({ name: 'gateway-A', config: chainConfig(mock.baseURL, UPSTREAM_MODEL), env: upstreamKeyEnv() });
+    bedrock = bedrockClient(gw);
+    openai = openaiClient(gw);
   });
   after(async () => {
     bedrock?.destroy();
@@ -114,8 +119,11 @@ describe('openai provider, upstream = mock OpenAI server', () => {
     const { sent } = await upstreamRequestOf(() =>
       openai.chat.completions.create({ model: 'chain.mock', messages: [{ role: 'user', content: 'secret check' }] }),
     );
+    assert.notEqual(gw.apiKey, MOCK_UPSTREAM_KEY);
+    assert.equal(sent.headers.authorization, `Bearer ${MOCK_UPSTREAM_KEY}`, 'the gateway authenticates with its own upstream key');
     const headerText = JSON.stringify(sent.headers);
-    assert.doesNotMatch(headerText, /e2e-client-api-key/);
+    assert.ok(!headerText.includes(gw.apiKey), `the client's API key reached the upstream: ${headerText}`);
+    assert.ok(!headerText.includes(gw.apiKeyId), `the client's API key id reached the upstream: ${headerText}`);
   });
 
   test('a truncated upstream answer (finish_reason length) is stopReason max_tokens', async () => {
@@ -252,9 +260,13 @@ describe('openai provider passes streams through as they arrive', () => {
   let openai;
   before(async () => {
     mock = await startMockOpenAI({ models: [UPSTREAM_MODEL], chunkDelayMs: 250 });
-    gw = await startGateway({ name: 'gateway-A (slow upstream)', config: chainConfig(mock.baseURL, UPSTREAM_MODEL) });
-    bedrock = bedrockClient(gw.url);
-    openai = openaiClient(gw.url);
+    gw = await startGateway({
+      name: 'gateway-A (slow upstream)',
+      config: chainConfig(mock.baseURL, UPSTREAM_MODEL),
+      env: upstreamKeyEnv(),
+    });
+    bedrock = bedrockClient(gw);
+    openai = openaiClient(gw);
   });
   after(async () => {
     bedrock?.destroy();
@@ -307,9 +319,14 @@ describe('openai provider chained to a second perimeter serving the builtin mode
   let openai;
   before(async () => {
     gwB = await startGateway({ name: 'gateway-B (builtin)' });
-    gwA = await startGateway({ name: 'gateway-A (chain)', config: chainConfig(`${gwB.url}/v1`, BUILTIN_MODEL) });
-    bedrock = bedrockClient(gwA.url);
-    openai = openaiClient(gwA.url);
+    // A authenticates to B with the API key B issued to its e2e-client.
+    gwA = await startGateway({
+      name: 'gateway-A (chain)',
+      config: chainConfig(`${gwB.url}/v1`, BUILTIN_MODEL),
+      env: upstreamKeyEnv(gwB.apiKey),
+    });
+    bedrock = bedrockClient(gwA);
+    openai = openaiClient(gwA);
   });
   after(async () => {
     bedrock?.destroy();
@@ -327,6 +344,9 @@ describe('openai provider chained to a second perimeter serving the builtin mode
     assert.equal(out.stopReason, 'end_turn');
     const bSaw = await gwB.waitForAccessLog((r) => r.model === BUILTIN_MODEL && Number(r.status) === 200);
     assert.ok(bSaw.length >= 1, `B's access log has no 200 for ${BUILTIN_MODEL}:\n${gwB.stdout()}`);
+    // A authenticated to B with the API key B issued, not with anything of A's client.
+    assert.equal(bSaw.at(-1).credential_id, gwB.apiKeyId, JSON.stringify(bSaw.at(-1)));
+    assert.equal(bSaw.at(-1).principal, gwB.clientArn);
   });
 
   test('ConverseStream and streamed chat completions through A carry B\'s answer', async () => {
@@ -360,9 +380,10 @@ describe('openai provider with the upstream down', () => {
     gw = await startGateway({
       name: 'gateway-upstream-down',
       config: chainConfig(`http://127.0.0.1:${port}/v1`, 'whatever', { connect: '1s', first_byte: '5s', total: '10s' }),
+      env: upstreamKeyEnv(),
     });
-    bedrock = bedrockClient(gw.url);
-    openai = openaiClient(gw.url);
+    bedrock = bedrockClient(gw);
+    openai = openaiClient(gw);
   });
   after(async () => {
     bedrock?.destroy();

@@ -1,17 +1,14 @@
 // Real SDK clients pointed at a gateway, and helpers to read their streams and to state what the
 // built-in model must answer.
+import { createHash, createHmac } from 'node:crypto';
+
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
 import OpenAI from 'openai';
 
 export const BUILTIN_MODEL = 'perimeter.echo-v1';
 export const REGION = 'eu-west-1';
-// Any credentials work at the gateway's door in this issue; these are deliberately not the mock
-// Bedrock's, so a gateway that forwarded the client's signature would fail there.
-export const CLIENT_CREDENTIALS = Object.freeze({
-  accessKeyId: 'AKIDPERIMETERE2ECLIENT',
-  secretAccessKey: 'e2e-client-secret-that-no-upstream-knows',
-});
 
 /** The built-in model's full answer to a conversation whose last user message is `lastUserText`. */
 export function builtinAnswer(lastUserText) {
@@ -32,7 +29,9 @@ export function firstWords(text, n) {
 }
 
 /**
- * An AWS SDK Bedrock Runtime client for the gateway at `url`; one attempt, no retries.
+ * An AWS SDK Bedrock Runtime client for the gateway `gw` ({url, credentials}, as startGateway
+ * returns it), signing with gw.credentials (the access key the gateway issued to e2e-client)
+ * unless extra.credentials names others; one attempt, no retries.
  *
  * Since 3.798 BedrockRuntimeClient defaults to an HTTP/2-only transport (NodeHttp2Handler: h2c
  * prior knowledge on http://, ALPN h2 on https://), and the gateway serves both HTTP/2 and
@@ -40,21 +39,66 @@ export function firstWords(text, n) {
  * without HTTP/2 need) and once, with E2E_H2=1, with the SDK's default HTTP/2 transport.
  * `extra.httpsAgent` (for TLS listeners) goes to the HTTP/1.1 handler.
  */
-export function bedrockClient(url, extra = {}) {
-  const { httpsAgent, ...rest } = extra;
+export function bedrockClient(gw, extra = {}) {
+  const { httpsAgent, credentials = gw.credentials, ...rest } = extra;
+  if (!credentials) {
+    throw new Error(`bedrockClient: no credentials for ${gw.url}: the gateway declares no e2e-client, pass extra.credentials`);
+  }
   return new BedrockRuntimeClient({
     region: REGION,
-    endpoint: url,
-    credentials: { ...CLIENT_CREDENTIALS }, // the SDK annotates the object it is given
+    endpoint: gw.url,
+    credentials: { ...credentials }, // the SDK annotates the object it is given
     maxAttempts: 1,
     ...(process.env.E2E_H2 ? {} : { requestHandler: new NodeHttpHandler({ httpsAgent, requestTimeout: 20_000 }) }),
     ...rest,
   });
 }
 
-/** An openai client for the gateway at `url`; no retries. */
-export function openaiClient(url, extra = {}) {
-  return new OpenAI({ apiKey: 'e2e-client-api-key', baseURL: `${url}/v1`, maxRetries: 0, timeout: 20_000, ...extra });
+/**
+ * An openai client for the gateway `gw` ({url, apiKey}), using gw.apiKey (the API key the gateway
+ * issued to e2e-client) unless extra.apiKey is given; no retries.
+ */
+export function openaiClient(gw, extra = {}) {
+  const { apiKey = gw.apiKey, ...rest } = extra;
+  if (!apiKey) {
+    throw new Error(`openaiClient: no API key for ${gw.url}: the gateway declares no e2e-client, pass extra.apiKey`);
+  }
+  return new OpenAI({ apiKey, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000, ...rest });
+}
+
+/** node:crypto SHA-256 / HMAC-SHA-256 in the Checksum shape @smithy/signature-v4 expects. */
+export class Sha256 {
+  constructor(secret) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(secret));
+  }
+  update(data) {
+    this.hash.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data));
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+/**
+ * The headers of a request to the gateway `gw` signed with SigV4 (the AWS SDK's own signer), for
+ * tests that send raw requests: {method, path, headers, body} plus optional credentials (default
+ * gw.credentials), region and service ('bedrock'). The result is `headers` plus host, x-amz-date
+ * and authorization; send exactly these with the same method, path and body.
+ */
+export async function signedHeaders(gw, { method = 'POST', path, headers = {}, body = '', credentials = gw.credentials, region = REGION, service = 'bedrock' }) {
+  const url = new URL(gw.url);
+  const signer = new SignatureV4({ credentials, region, service, sha256: Sha256 });
+  const signed = await signer.sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path,
+    query: {},
+    headers: { host: url.host, ...headers },
+    body,
+  });
+  return signed.headers;
 }
 
 export function utf8(bytes) {

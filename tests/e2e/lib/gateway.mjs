@@ -8,7 +8,13 @@
 //
 // The child's environment is this process's minus AWS_*, OPENAI_* and proxy variables, with HOME
 // set to the temporary directory (so no ~/.aws/credentials leaks in), plus options.env.
-import { spawn } from 'node:child_process';
+//
+// Every model request must be authenticated and authorized, so a config without an `access`
+// section gets defaultAccess(): account 111122223333, region eu-west-1, loopback egress, and the
+// user `e2e-client` allowed bedrock:* on "*". When the effective config declares the user named
+// by options.client (default `e2e-client`), startGateway creates an access key and an API key for
+// it with the real CLI and puts them on the returned object (gw.credentials, gw.apiKey).
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const START_TIMEOUT_MS = 15_000;
+const CLI_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 20_000;
 const OUTPUT_LIMIT = 1 << 20;
 const VERBOSE = process.env.PERIMETER_E2E_VERBOSE === '1';
@@ -84,6 +91,40 @@ export function toYaml(value, indent = 0) {
   return `${pad}${yamlScalar(value)}\n`;
 }
 
+export const E2E_ACCOUNT = '111122223333';
+export const E2E_REGION = 'eu-west-1';
+export const E2E_CLIENT = 'e2e-client';
+
+/** An identity policy allowing `actions` (string or list) on `resources` (default "*"). */
+export function allowPolicy(actions, resources = '*') {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: resources }] };
+}
+
+/** arn:aws:iam::<E2E_ACCOUNT>:user/<name> (or role/<name> with kind 'role'). */
+export function iamArn(name, kind = 'user') {
+  return `arn:aws:iam::${E2E_ACCOUNT}:${kind}/${name}`;
+}
+
+/** arn:aws:bedrock:<region>::foundation-model/<modelId>, the resource of a model request. */
+export function modelArn(modelId, region = E2E_REGION) {
+  return `arn:aws:bedrock:${region}::foundation-model/${modelId}`;
+}
+
+/**
+ * The `access` section a config gets when it has none: the test account and region, egress to
+ * loopback (the tests' mock upstreams and chained gateways), and `e2e-client` allowed bedrock:*.
+ * `extra` is merged over it (e.g. {principals: [...]} replaces the principal list).
+ */
+export function defaultAccess(extra = {}) {
+  return {
+    account_id: E2E_ACCOUNT,
+    regions: [E2E_REGION],
+    egress_allow_hosts: ['127.0.0.1', 'localhost', '[::1]', '::1'],
+    principals: [{ user: E2E_CLIENT, policies: [allowPolicy('bedrock:*')] }],
+    ...extra,
+  };
+}
+
 /** The smallest useful config: one ephemeral listener, the builtin model routed. */
 export function builtinConfig(extra = {}) {
   return {
@@ -108,17 +149,57 @@ function childEnv(dir, extra) {
 }
 
 /**
- * Options: {config} (object, rendered as YAML; default builtinConfig()), {configText} (raw YAML
- * instead), {dir} (default a fresh temp dir), {env} (extra environment), {name} (for messages).
- * Returns {url, urls, proc, dir, configFile, stdout(), stderr(), describe(), accessLog(),
- * waitForAccessLog(), exited, stop()}.
+ * Runs `$PERIMETER_BIN ...args` in `cwd` with the gateway's environment rules; never rejects for a
+ * non-zero exit. Resolves {code, stdout, stderr}; rejects if the process cannot be started or
+ * runs longer than timeoutMs (then it is killed).
+ */
+export function runCli(args, { cwd, env = {}, timeoutMs = CLI_TIMEOUT_MS } = {}) {
+  const bin = perimeterBin();
+  return new Promise((resolve, reject) => {
+    execFile(
+      bin,
+      args,
+      { cwd, env: childEnv(cwd ?? os.tmpdir(), env), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: OUTPUT_LIMIT },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          const why = error.killed ? `timed out after ${timeoutMs} ms` : error.message;
+          reject(new Error(`perimeter ${args.join(' ')} (cwd ${cwd}): ${why}\n${stdout}\n${stderr}`));
+          return;
+        }
+        resolve({ code: error ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The config to write: `config` plus defaultAccess() when it has no access section. */
+function effectiveConfig(config) {
+  if ('access' in config) {
+    return config;
+  }
+  return { ...config, access: defaultAccess() };
+}
+
+function declaresUser(config, user) {
+  return (config?.access?.principals ?? []).some((p) => p.user === user);
+}
+
+/**
+ * Options: {config} (object, rendered as YAML; default builtinConfig(); defaultAccess() is added
+ * unless it has an `access` key), {configText} (raw YAML instead, used as is), {dir} (default a
+ * fresh temp dir), {env} (extra environment), {name} (for messages), {client} (the user to make
+ * credentials for, default E2E_CLIENT; with configText it must be passed to get credentials).
+ * Returns {url, urls, proc, dir, configFile, config, credentials, apiKey, clientArn, stdout(),
+ * stderr(), describe(), accessLog(), waitForAccessLog(), cli(), createAccessKey(),
+ * createApiKey(), exited, stop()}.
  */
 export async function startGateway(options = {}) {
   const bin = perimeterBin();
   const dir = options.dir ?? makeTempDir();
   const name = options.name ?? 'gateway';
   const configFile = path.join(dir, 'perimeter.yaml');
-  writeFileSync(configFile, options.configText ?? toYaml(options.config ?? builtinConfig()));
+  const config = options.configText === undefined ? effectiveConfig(options.config ?? builtinConfig()) : null;
+  writeFileSync(configFile, options.configText ?? toYaml(config));
 
   const proc = spawn(bin, ['serve', '--config', configFile], {
     cwd: dir,
@@ -198,6 +279,7 @@ export async function startGateway(options = {}) {
     proc,
     dir,
     configFile,
+    config,
     exited,
     stdout: () => out,
     stderr: () => err,
@@ -264,8 +346,47 @@ export async function startGateway(options = {}) {
       return { ...result, ms: Date.now() - t0 };
     },
   };
+
+  /** Runs a CLI command in the gateway's directory (so ./var is the gateway's state). */
+  gw.cli = (args, opts = {}) => runCli(args, { cwd: dir, env: options.env ?? {}, ...opts });
+  /** Runs a CLI command with --json and --config <configFile>; throws unless it exits 0. */
+  gw.cliJson = async (args) => {
+    const r = await gw.cli([...args, '--config', configFile, '--json']);
+    if (r.code !== 0) {
+      throw new Error(`perimeter ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    }
+    return r.stdout;
+  };
+  const createCredential = async (principal, type, expiresIn) => {
+    const args = ['credentials', 'create', '--principal', principal, '--type', type];
+    if (expiresIn) {
+      args.push('--expires-in', expiresIn);
+    }
+    return JSON.parse(await gw.cliJson(args));
+  };
+  /** {principal, accessKeyId, secretAccessKey[, expiresAt]} made by `perimeter credentials create`. */
+  gw.createAccessKey = (principal, { expiresIn } = {}) => createCredential(principal, 'access-key', expiresIn);
+  /** {principal, apiKeyId, apiKey[, expiresAt]} made by `perimeter credentials create`. */
+  gw.createApiKey = (principal, { expiresIn } = {}) => createCredential(principal, 'api-key', expiresIn);
+
   live.add(gw);
   exited.then(() => live.delete(gw));
+
+  const client = options.client ?? E2E_CLIENT;
+  if (options.client !== undefined || declaresUser(config, client)) {
+    try {
+      const key = await gw.createAccessKey(client);
+      const api = await gw.createApiKey(client);
+      gw.clientArn = key.principal;
+      gw.credentials = Object.freeze({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey });
+      gw.accessKeyId = key.accessKeyId;
+      gw.apiKey = api.apiKey;
+      gw.apiKeyId = api.apiKeyId;
+    } catch (err) {
+      await gw.stop({ signal: 'SIGKILL' }).catch(() => {});
+      throw new Error(`${name}: could not create credentials for ${client}: ${err.message}\n${describe()}`);
+    }
+  }
   return gw;
 }
 
