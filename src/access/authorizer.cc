@@ -88,18 +88,7 @@ std::string Authorizer::ModelArn(std::string_view model_id, std::string_view reg
   return "arn:aws:bedrock:" + std::string(region) + "::foundation-model/" + std::string(model_id);
 }
 
-std::string_view Authorizer::ArnRegion(std::string_view arn) {
-  if (!StartsWith(arn, "arn:")) return {};
-  size_t pos = 0;
-  for (int i = 0; i < 3; ++i) {
-    pos = arn.find(':', pos);
-    if (pos == std::string_view::npos) return {};
-    ++pos;
-  }
-  size_t end = arn.find(':', pos);
-  if (end == std::string_view::npos) return {};
-  return arn.substr(pos, end - pos);
-}
+std::string_view Authorizer::ArnRegion(std::string_view arn) { return ArnField(arn, 3); }
 
 AccessDecision Authorizer::Authorize(
     const iam::Caller& caller, std::string_view action, std::string_view resource_arn,

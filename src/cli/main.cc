@@ -71,11 +71,22 @@ int Serve(const std::string& config_path) {
   }
   std::cout << "perimeter: config " << cfg->source << ", state in " << cfg->server.state_dir
             << "\n";
-  if (!bound->empty() && bound->front().url.rfind("http", 0) == 0) {
+  // A first request to try, with credentials of the first user the config declares.
+  const config::PrincipalConfig* user = nullptr;
+  for (const auto& p : cfg->access.principals) {
+    if (!p.is_role) {
+      user = &p;
+      break;
+    }
+  }
+  if (user == nullptr) {
+    std::cout << "perimeter: no users are declared (access.principals), so every model request is "
+                 "refused; create one with `perimeter principals create`\n";
+  } else if (!bound->empty() && bound->front().url.rfind("http", 0) == 0) {
     const std::string cfg_flag = config_path.empty() ? "" : " --config " + config_path;
     std::cout << "perimeter: every model request needs credentials. Try it:\n"
-              << "  KEY=$(perimeter credentials create" << cfg_flag
-              << " --principal developer --type api-key | tail -1)\n"
+              << "  KEY=$(perimeter credentials create" << cfg_flag << " --principal " << user->name
+              << " --type api-key | tail -1)\n"
               << "  curl -s " << bound->front().url
               << "/v1/chat/completions -H \"Authorization: Bearer $KEY\" -H 'Content-Type: "
                  "application/json' -d "

@@ -51,6 +51,20 @@ std::vector<std::string_view> SplitWords(std::string_view s) {
   return out;
 }
 
+std::string_view ArnField(std::string_view arn, size_t index) {
+  if (!StartsWith(arn, "arn:") || index > 5) return {};
+  size_t pos = 0;
+  for (size_t i = 0; i < index; ++i) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  if (index == 5) return arn.substr(pos);
+  size_t end = arn.find(':', pos);
+  if (end == std::string_view::npos) return {};
+  return arn.substr(pos, end - pos);
+}
+
 bool GlobMatch(std::string_view pattern, std::string_view text) {
   // Iterative matcher with single-star backtracking: O(|p|*|t|) worst case, no recursion.
   size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;

@@ -23,6 +23,11 @@ std::vector<std::string_view> SplitWords(std::string_view s);  // on runs of ASC
 // Glob match with '*' (any run, including empty) and '?' (any one byte). Case-sensitive.
 bool GlobMatch(std::string_view pattern, std::string_view text);
 
+// Field `index` of an ARN "arn:partition:service:region:account:resource" (0 = "arn", 3 = region,
+// 4 = account); "" when `arn` is not an ARN or the field is absent. The resource (5) is the rest,
+// colons included.
+std::string_view ArnField(std::string_view arn, size_t index);
+
 // "250ms", "10s", "2m", "1h", "90d"; a bare number is seconds. Rejects negatives and overflow.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view s);
 

@@ -31,6 +31,22 @@ std::string AccessConfig::PrincipalArn(const PrincipalConfig& p) const {
          (p.is_role ? "role/" : "user/") + p.name;
 }
 
+bool IsIamName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '_' ||
+                    c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsAccountId(std::string_view s) {
+  return s.size() == 12 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 const UpstreamConfig* Config::FindUpstream(std::string_view name) const {
   for (const auto& u : upstreams) {
     if (u.name == name) return &u;
@@ -185,25 +201,6 @@ class Parser {
     if (source_.empty() || source_[0] == '<') return "";
     size_t slash = source_.rfind('/');
     return slash == std::string::npos ? "" : source_.substr(0, slash + 1);
-  }
-
-  static bool IsAccountId(const std::string& s) {
-    if (s.size() != 12) return false;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-    }
-    return true;
-  }
-
-  static bool IsIamName(const std::string& s) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '_' ||
-                      c == '-';
-      if (!ok) return false;
-    }
-    return true;
   }
 
   static bool IsRegion(const std::string& r) {

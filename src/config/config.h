@@ -146,6 +146,10 @@ struct Config {
   const UpstreamConfig* FindUpstream(std::string_view name) const;
 };
 
+// IAM's rules for names (1-64 of A-Z a-z 0-9 +=,.@_-) and account ids (12 digits).
+bool IsIamName(std::string_view s);
+bool IsAccountId(std::string_view s);
+
 // Parses YAML text. `source` names it in error messages.
 Result<Config> ParseConfig(std::string_view yaml, std::string_view source);
 Result<Config> LoadConfigFile(const std::string& path);

@@ -5,26 +5,10 @@
 
 namespace perimeter::iam {
 
+using config::IsAccountId;
+using config::IsIamName;
+
 namespace {
-
-bool IsIamName(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '_' ||
-                    c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool IsAccountId(std::string_view s) {
-  if (s.size() != 12) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
 
 int64_t Now(const Directory& dir) {
   return std::chrono::duration_cast<std::chrono::seconds>(dir.clock().Now().time_since_epoch())

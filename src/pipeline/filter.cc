@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "iam/sts_protocol.h"
+
 namespace perimeter::pipeline {
 
 namespace json = boost::json;
@@ -82,33 +84,6 @@ ApiError StsErrorFromStatus(const Status& s) {
   return e;
 }
 
-std::string XmlEscape(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (char c : in) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 ApiError ErrorFromStatus(ApiFlavor flavor, const Status& s) {
@@ -180,11 +155,9 @@ HttpReply EncodeError(ApiFlavor flavor, const ApiError& e) {
   if (flavor == ApiFlavor::kSts) {
     // The Query protocol's error document; the SDK reads Error/Code and Error/Message.
     r.headers.clear();
-    r.headers.emplace_back("Content-Type", "text/xml");
-    r.body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>" +
-             std::string(e.http_status >= 500 ? "Receiver" : "Sender") + "</Type><Code>" +
-             XmlEscape(e.type) + "</Code><Message>" + XmlEscape(e.message) +
-             "</Message></Error><RequestId>" + XmlEscape(e.code) + "</RequestId></ErrorResponse>";
+    r.headers.emplace_back("Content-Type", std::string(iam::kStsResponseContentType));
+    const iam::StsError sts{e.http_status, e.type, e.message, e.http_status < 500};
+    r.body = iam::EncodeStsError(sts, e.code);
     return r;
   }
   if (flavor == ApiFlavor::kOpenAi) {

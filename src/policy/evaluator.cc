@@ -6,18 +6,7 @@ namespace perimeter::policy {
 
 namespace {
 
-std::string_view ArnAccount(std::string_view arn) {
-  // arn:partition:service:region:account:...
-  size_t pos = 0;
-  for (int i = 0; i < 4; ++i) {
-    pos = arn.find(':', pos);
-    if (pos == std::string_view::npos) return {};
-    ++pos;
-  }
-  size_t end = arn.find(':', pos);
-  if (end == std::string_view::npos) return {};
-  return arn.substr(pos, end - pos);
-}
+std::string_view ArnAccount(std::string_view arn) { return ArnField(arn, 4); }
 
 // Matching statements of one policy type.
 struct TypeMatches {

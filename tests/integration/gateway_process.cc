@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -432,6 +433,47 @@ std::string GatewayProcess::Diagnostics() const {
     s += l + "\n";
   }
   return s + out_partial_;
+}
+
+CommandResult GatewayProcess::RunCli(const std::vector<std::string>& args,
+                                     milliseconds timeout) const {
+  std::vector<std::string> argv = {binary_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, dir_, timeout);
+}
+
+Result<IssuedCredential> GatewayProcess::CreateCredential(const std::string& principal,
+                                                          const std::string& type,
+                                                          const std::string& expires_in) const {
+  std::vector<std::string> args = {"credentials",    "create",      "--config",
+                                   "perimeter.yaml", "--principal", principal,
+                                   "--type",         type,          "--json"};
+  if (!expires_in.empty()) {
+    args.insert(args.end(), {"--expires-in", expires_in});
+  }
+  CommandResult r = RunCli(args);
+  if (!r.exit.exited || r.exit.code != 0) {
+    return Internal("`perimeter credentials create --principal " + principal + " --type " + type +
+                    "` " + r.exit.Describe() + "; stderr: " + r.err);
+  }
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(r.out, ec);
+  const bool access_key = type == "access-key";
+  const char* id_field = access_key ? "accessKeyId" : "apiKeyId";
+  const char* secret_field = access_key ? "secretAccessKey" : "apiKey";
+  const boost::json::object* o = ec ? nullptr : v.if_object();
+  auto text = [&](const char* field) -> std::string {
+    const boost::json::value* f = o ? o->if_contains(field) : nullptr;
+    return f && f->is_string() ? std::string(f->get_string()) : std::string();
+  };
+  IssuedCredential c{text("principal"), text(id_field), text(secret_field), text("expiresAt")};
+  if (c.principal_arn.empty() || c.id.empty() || c.secret.empty()) {
+    // The output holds a secret; name only what is missing.
+    return Internal("`perimeter credentials create --type " + type + " --json` printed no " +
+                    id_field + "/" + secret_field + "/principal (" + std::to_string(r.out.size()) +
+                    " bytes of output)");
+  }
+  return c;
 }
 
 }  // namespace perimeter::testing

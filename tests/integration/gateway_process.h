@@ -66,6 +66,15 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& cwd,
                          milliseconds timeout = milliseconds(10000));
 
+// A credential issued by `perimeter credentials create ... --json`. The secret is shown once by
+// the CLI; tests keep it only for the life of the test.
+struct IssuedCredential {
+  std::string principal_arn;
+  std::string id;          // accessKeyId (AKIA...) or apiKeyId (prm_...)
+  std::string secret;      // secretAccessKey, or the whole API key (prm_<id>_<secret>)
+  std::string expires_at;  // RFC 3339 as printed, empty when it never expires
+};
+
 // One run of `perimeter serve --config perimeter.yaml` in a working directory.
 //
 // Start() writes the config to <dir>/perimeter.yaml, starts the binary with that directory as
@@ -107,6 +116,17 @@ class GatewayProcess {
   bool WaitForStderr(const std::string& needle, milliseconds timeout);
   // stdout and stderr, for failure messages.
   std::string Diagnostics() const;
+
+  // Runs the same binary as `perimeter <args...>` in this gateway's directory, so relative paths
+  // (perimeter.yaml, the state_dir ./var) are the gateway's. Usable before and after Start()
+  // (commands that take --config need the perimeter.yaml that Start() writes).
+  CommandResult RunCli(const std::vector<std::string>& args,
+                       milliseconds timeout = milliseconds(10000)) const;
+  // `perimeter credentials create --config perimeter.yaml --principal <principal> --type <type>
+  // --json [--expires-in <expires_in>]`; `type` is "access-key" or "api-key". Fails with the
+  // CLI's exit and stderr when it does not exit 0 or prints no credential.
+  Result<IssuedCredential> CreateCredential(const std::string& principal, const std::string& type,
+                                            const std::string& expires_in = "") const;
 
  private:
   void ReadLoop(int out_fd, int err_fd);

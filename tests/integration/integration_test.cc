@@ -2,6 +2,11 @@
 // directory, driven over 127.0.0.1 with raw HTTP/1.1 bytes (so each test sends exactly what it
 // means to), and with curl for TLS, mTLS and Unix sockets. Upstream behaviour (slow, silent,
 // refusing) comes from a small OpenAI-shaped server run by the test itself.
+//
+// Every model request is authenticated: each config the tests write declares the user
+// integ-client (bedrock:* on everything), whose access key and API key are issued with the real
+// CLI once the gateway runs. Requests to /model/... carry a SigV4 signature made now with that
+// key (service bedrock, region eu-west-1), requests to /v1/... an `Authorization: Bearer` API key.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,14 +16,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,7 +36,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "crypto/hash.h"
+#include "crypto/secret.h"
 #include "gateway_process.h"
+#include "identity/sigv4.h"
 
 namespace perimeter::testing {
 namespace {
@@ -295,14 +308,124 @@ class RawConnection {
   std::string buf_;
 };
 
-std::string Request(const std::string& method, const std::string& target, const std::string& body,
-                    const std::string& extra_headers = "") {
-  std::string r = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  if (!body.empty() || method == "POST") {
-    r +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+// ---------------------------------------------------------------------------------------------
+// Requests, unauthenticated, signed with SigV4, or with a bearer API key.
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::string HeaderLines(const Headers& headers) {
+  std::string s;
+  for (const auto& [k, v] : headers) {
+    s += k + ": " + v + "\r\n";
   }
-  return r + extra_headers + "\r\n" + body;
+  return s;
+}
+
+// "Name: value\r\n..." as (name, value) pairs, in order.
+Headers ParseHeaderLines(std::string_view lines) {
+  Headers h;
+  while (!lines.empty()) {
+    size_t e = lines.find("\r\n");
+    std::string_view line = lines.substr(0, e);
+    lines = e == std::string_view::npos ? std::string_view() : lines.substr(e + 2);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      continue;
+    }
+    std::string_view value = line.substr(colon + 1);
+    value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+    h.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+  }
+  return h;
+}
+
+// Host, then Content-Type and Content-Length when there is a body or the method is POST, then
+// `extra_headers` ("Name: value\r\n" lines).
+Headers RequestHeaders(const std::string& method, const std::string& body,
+                       const std::string& extra_headers) {
+  Headers h = {{"Host", "127.0.0.1"}};
+  if (!body.empty() || method == "POST") {
+    h.emplace_back("Content-Type", "application/json");
+    h.emplace_back("Content-Length", std::to_string(body.size()));
+  }
+  for (auto& kv : ParseHeaderLines(extra_headers)) {
+    h.push_back(std::move(kv));
+  }
+  return h;
+}
+
+// The request exactly as given, with no credentials.
+std::string UnauthenticatedRequest(const std::string& method, const std::string& target,
+                                   const std::string& body, const std::string& extra_headers = "") {
+  return method + " " + target + " HTTP/1.1\r\n" +
+         HeaderLines(RequestHeaders(method, body, extra_headers)) + "\r\n" + body;
+}
+
+std::string BearerRequest(const std::string& api_key, const std::string& method,
+                          const std::string& target, const std::string& body,
+                          const std::string& extra_headers = "") {
+  return UnauthenticatedRequest(method, target, body,
+                                "Authorization: Bearer " + api_key + "\r\n" + extra_headers);
+}
+
+struct AccessKey {
+  std::string id;
+  std::string secret;
+};
+
+struct SigningOptions {
+  std::string region = "eu-west-1";
+  std::chrono::seconds clock_offset{0};  // sign as if the time were now + clock_offset
+};
+
+std::pair<std::string, std::string> SplitTarget(const std::string& target) {
+  size_t q = target.find('?');
+  return q == std::string::npos ? std::pair{target, std::string()}
+                                : std::pair{target.substr(0, q), target.substr(q + 1)};
+}
+
+// The X-Amz-Date and Authorization lines that sign a request with `headers` (Host included)
+// and the (decoded) `body` with the project's SigV4 signer: service bedrock, signed now.
+std::string SigV4HeaderLines(const AccessKey& key, const std::string& method,
+                             const std::string& target, const Headers& headers,
+                             std::string_view body, const SigningOptions& options = {}) {
+  auto [path, query] = SplitTarget(target);
+  identity::HttpRequestToSign r{method, path, query, headers, crypto::Sha256Hex(body)};
+  identity::AwsCredentials credentials{key.id, crypto::SecretBytes(key.secret), ""};
+  identity::SigningScope scope{options.region, "bedrock",
+                               std::chrono::system_clock::now() + options.clock_offset};
+  return HeaderLines(identity::SignRequest(r, credentials, scope));
+}
+
+// UnauthenticatedRequest plus a SigV4 signature over every header and the body.
+std::string SignedRequest(const AccessKey& key, const std::string& method,
+                          const std::string& target, const std::string& body,
+                          const std::string& extra_headers = "",
+                          const SigningOptions& options = {}) {
+  const Headers h = RequestHeaders(method, body, extra_headers);
+  return method + " " + target + " HTTP/1.1\r\n" + HeaderLines(h) +
+         SigV4HeaderLines(key, method, target, h, body, options) + "\r\n" + body;
+}
+
+// `path` with a presigned query (X-Amz-Algorithm ... X-Amz-Signature) that signs only Host, with
+// the SHA-256 of `body` as the payload hash, dated now + clock_offset and valid for
+// `expires_seconds`.
+std::string PresignedTarget(const AccessKey& key, const std::string& method,
+                            const std::string& path, std::string_view body, int expires_seconds,
+                            std::chrono::seconds clock_offset = std::chrono::seconds(0)) {
+  identity::SigningScope scope{"eu-west-1", "bedrock",
+                               std::chrono::system_clock::now() + clock_offset};
+  const std::string query =
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
+      identity::SigV4UriEncode(key.id + "/" + identity::CredentialScope(scope), true) +
+      "&X-Amz-Date=" + identity::FormatAmzDate(scope.time) +
+      "&X-Amz-Expires=" + std::to_string(expires_seconds) + "&X-Amz-SignedHeaders=host";
+  identity::HttpRequestToSign r{
+      method, path, query, {{"Host", "127.0.0.1"}}, crypto::Sha256Hex(body)};
+  identity::AwsCredentials credentials{key.id, crypto::SecretBytes(key.secret), ""};
+  const std::string canonical = identity::CanonicalRequest(r, {"host"}, {});
+  return path + "?" + query + "&X-Amz-Signature=" +
+         identity::Signature(credentials, scope, identity::StringToSign(canonical, scope));
 }
 
 std::string ConverseBody(const std::string& text) {
@@ -530,9 +653,41 @@ uint16_t ClosedPort() {
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
+// The principal every test authenticates as.
+constexpr const char* kTestPrincipal = "integ-client";
+
+// An identity policy document as an inline YAML mapping, as a list item indented by `indent`
+// spaces: one statement of `effect` on `action` and `resource`.
+std::string PolicyItem(int indent, const std::string& effect, const std::string& action,
+                       const std::string& resource) {
+  const std::string p(indent, ' ');
+  return p + "- Version: \"2012-10-17\"\n" + p + "  Statement:\n" + p + "    - Effect: " + effect +
+         "\n" + p + "      Action: \"" + action + "\"\n" + p + "      Resource: \"" + resource +
+         "\"\n";
+}
+
+// The `access:` section: the test principal (allowed bedrock:* on every resource), loopback
+// upstreams allowed, then `extra_principals` (items of access.principals, indented 4) and
+// `access_extra` (more keys of access, indented 2).
+std::string AccessSection(const std::string& extra_principals = "",
+                          const std::string& access_extra = "") {
+  return "access:\n"
+         "  egress_allow_hosts: [\"127.0.0.1\"]\n"
+         "  principals:\n"
+         "    - user: " +
+         std::string(kTestPrincipal) +
+         "\n"
+         "      policies:\n" +
+         PolicyItem(8, "Allow", "bedrock:*", "*") + extra_principals + access_extra;
+}
+
 struct GatewayConfig {
   // The lines of listeners[0] after its name.
   std::string listener = "    address: 127.0.0.1\n    port: 0\n";
+  // More listeners: complete items of `listeners` ("  - name: x\n    ...").
+  std::string extra_listeners;
+  std::string extra_principals;     // see AccessSection
+  std::string access_extra;         // see AccessSection
   std::vector<std::string> limits;  // e.g. "max_body_bytes: 1KB"
   // Non-empty: an openai upstream "local" at this base URL, serving models "chain.*" (sent
   // upstream as "fake-model").
@@ -546,7 +701,7 @@ struct GatewayConfig {
         "  threads: 2\n"
         "listeners:\n"
         "  - name: main\n" +
-        listener +
+        listener + extra_listeners +
         "upstreams:\n"
         "  - name: builtin\n"
         "    type: builtin\n";
@@ -573,12 +728,13 @@ struct GatewayConfig {
         y += "  " + l + "\n";
       }
     }
-    return y;
+    return y + AccessSection(extra_principals, access_extra);
   }
 };
 
 class GatewayTest : public ::testing::Test {
  protected:
+  // Starts the gateway, then issues the test principal's access key and API key with the CLI.
   void StartGateway(const GatewayConfig& cfg) { StartGatewayYaml(cfg.Yaml()); }
   void StartGatewayYaml(const std::string& yaml) {
     auto url = gw_.Start(yaml);
@@ -588,6 +744,37 @@ class GatewayTest : public ::testing::Test {
     if (url_.rfind("unix:", 0) != 0) {
       ASSERT_NE(port_, 0) << "no port in the listening URL " << url_;
     }
+    ASSERT_NO_FATAL_FAILURE(access_key_ = IssueAccessKey(kTestPrincipal));
+    ASSERT_NO_FATAL_FAILURE(api_key_ = IssueApiKey(kTestPrincipal));
+  }
+
+  // Credentials issued by `perimeter credentials create` in the gateway's directory; a fatal
+  // failure when the CLI fails.
+  IssuedCredential Issue(const std::string& principal, const std::string& type,
+                         const std::string& expires_in = "") {
+    auto c = gw_.CreateCredential(principal, type, expires_in);
+    [&] { ASSERT_TRUE(c.ok()) << c.status().message(); }();
+    return c.ok() ? *c : IssuedCredential{};
+  }
+  AccessKey IssueAccessKey(const std::string& principal) {
+    IssuedCredential c = Issue(principal, "access-key");
+    return {c.id, c.secret};
+  }
+  std::string IssueApiKey(const std::string& principal) {
+    return Issue(principal, "api-key").secret;
+  }
+
+  // A request as the test principal: SigV4-signed for /model/..., with its API key for /v1/...,
+  // and without credentials for anything else (health, metrics).
+  std::string Request(const std::string& method, const std::string& target, const std::string& body,
+                      const std::string& extra_headers = "") const {
+    if (target.rfind("/model/", 0) == 0) {
+      return SignedRequest(access_key_, method, target, body, extra_headers);
+    }
+    if (target.rfind("/v1/", 0) == 0) {
+      return BearerRequest(api_key_, method, target, body, extra_headers);
+    }
+    return UnauthenticatedRequest(method, target, body, extra_headers);
   }
   void TearDown() override {
     if (HasFailure()) {
@@ -599,6 +786,8 @@ class GatewayTest : public ::testing::Test {
   GatewayProcess gw_{dir_.path()};
   std::string url_;
   uint16_t port_ = 0;
+  AccessKey access_key_;  // the test principal's
+  std::string api_key_;   // the test principal's
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -737,10 +926,14 @@ TEST_F(GatewayTest, BodyOverLimitByContentLengthIsOpenAiError413OnV1Path) {
 TEST_F(GatewayTest, ChunkedBodyOverLimitIs413) {
   ASSERT_NO_FATAL_FAILURE(StartGateway(SmallBodyConfig()));
   const std::string chunk(1000, ' ');
-  std::string req =
-      "POST /model/perimeter.echo-v1/converse HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
   const std::string first = ConverseBody("hello");
+  const std::string target = "/model/perimeter.echo-v1/converse";
+  const Headers head = {{"Host", "127.0.0.1"},
+                        {"Content-Type", "application/json"},
+                        {"Transfer-Encoding", "chunked"}};
+  std::string req = "POST " + target + " HTTP/1.1\r\n" + HeaderLines(head) +
+                    SigV4HeaderLines(access_key_, "POST", target, head, first + chunk + chunk) +
+                    "\r\n";
   req +=
       [](size_t n) {
         char b[16];
@@ -761,10 +954,13 @@ TEST_F(GatewayTest, ChunkedBodyWithinLimitIsServed) {
   const std::string body = ConverseBody("chunked hello");
   char size[16];
   std::snprintf(size, sizeof(size), "%zx", body.size());
-  const std::string req =
-      "POST /model/perimeter.echo-v1/converse HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
-      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
+  const std::string target = "/model/perimeter.echo-v1/converse";
+  const Headers head = {{"Host", "127.0.0.1"},
+                        {"Content-Type", "application/json"},
+                        {"Transfer-Encoding", "chunked"}};
+  const std::string req = "POST " + target + " HTTP/1.1\r\n" + HeaderLines(head) +
+                          SigV4HeaderLines(access_key_, "POST", target, head, body) + "\r\n" +
+                          std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
   auto r = Exchange(port_, req);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->status, 200) << r->Describe();
@@ -1284,6 +1480,576 @@ TEST_F(GatewayTest, ServeExitsWithCode2WhenPortIsInUse) {
   EXPECT_TRUE(e.exited && e.code == 2) << e.Describe();
   EXPECT_THAT(gw_.Stderr(), HasSubstr(port));
   EXPECT_THAT(gw_.Stderr(), HasSubstr("in use"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Authentication and authorization at the door, over the real binary and the real CLI.
+//
+// Every refusal is asked of a model routed to the fake upstream (chain.*), and each row checks
+// the upstream's request count: a refused request must never reach the model, and the rows that
+// are served show that the count does move.
+
+// RFC 3339 "2026-11-27T09:17:15.000Z" (as the CLI prints expiresAt); nullopt if not that shape.
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(const std::string& text) {
+  std::tm tm{};
+  int millis = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon,
+                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis) != 7) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(::timegm(&tm)) + milliseconds(millis);
+}
+
+// What a row expects. Bedrock routes (/model/...): `error_type` is the x-amzn-ErrorType header
+// and the body's `message`. OpenAI routes (/v1/...): `error_type` is error.type, `openai_code`
+// error.code (nullptr: JSON null). An empty error_type means a success.
+struct AccessCase {
+  std::string name{};
+  // Builds the request, just before it is sent; may first change state with the CLI (revoke,
+  // deactivate) and check the credential still works before that change.
+  std::function<std::string()> request{};
+  int status = 0;
+  std::string error_type{};
+  const char* openai_code = nullptr;
+  std::string message{};  // the whole message, or (with message_contains) a part of it
+  bool message_contains = false;
+  bool reaches_upstream = false;  // served by the fake upstream (one more request there)
+  size_t listener = 0;            // index into the gateway's listeners
+};
+
+class AccessControlTest : public GatewayTest {
+ protected:
+  static constexpr const char* kAccount = "000000000000";
+
+  static std::string UserArn(const std::string& name) {
+    return std::string("arn:aws:iam::") + kAccount + ":user/" + name;
+  }
+  static std::string ModelArn(const std::string& model) {
+    return "arn:aws:bedrock:eu-west-1::foundation-model/" + model;
+  }
+  static std::string ConverseTarget(const std::string& model) {
+    return "/model/" + model + "/converse";
+  }
+
+  uint16_t ListenerPort(size_t i) const {
+    auto urls = gw_.urls();
+    return i < urls.size() ? PortOf(urls[i]) : 0;
+  }
+
+  // Sends `request` to listener `listener` and checks the answer is 200 (a positive control
+  // inside a row, before the row changes state).
+  void ExpectServed(const std::string& request, const std::string& what, size_t listener = 0) {
+    auto r = Exchange(ListenerPort(listener), request);
+    ASSERT_TRUE(r.ok()) << what << ": " << r.status().message();
+    EXPECT_EQ(r->status, 200) << what << " (before the change the row is about)\n" << r->Describe();
+  }
+
+  // Runs the CLI in the gateway's directory; the test fails unless it exits 0.
+  void Cli(const std::vector<std::string>& args) {
+    CommandResult r = gw_.RunCli(args);
+    std::string cmd;
+    for (const auto& a : args) {
+      cmd += " " + a;
+    }
+    EXPECT_TRUE(r.exit.exited && r.exit.code == 0)
+        << "`perimeter" << cmd << "` " << r.exit.Describe() << "\nstderr: " << r.err;
+  }
+
+  void RunCases(const std::vector<AccessCase>& cases, FakeOpenAiServer& upstream) {
+    for (const AccessCase& c : cases) {
+      SCOPED_TRACE("row: " + c.name);
+      const std::string request = c.request();
+      const size_t upstream_before = upstream.requests().size();
+      auto r = Exchange(ListenerPort(c.listener), request);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(r->status, c.status) << r->Describe();
+      const bool openai = request.find(" /v1/") != std::string::npos;
+      if (c.error_type.empty()) {
+        EXPECT_EQ(r->Header("x-amzn-errortype"), nullptr) << r->Describe();
+      } else if (openai) {
+        EXPECT_EQ(r->Header("x-amzn-errortype"), nullptr) << r->Describe();
+        EXPECT_EQ(r->OpenAiError("type"), c.error_type) << r->Describe();
+        const json::value v = r->Json();
+        const json::value* code = nullptr;
+        if (v.is_object() && v.as_object().contains("error") &&
+            v.as_object().at("error").is_object()) {
+          code = v.as_object().at("error").as_object().if_contains("code");
+        }
+        ASSERT_NE(code, nullptr) << "no error.code member: " << r->Describe();
+        if (c.openai_code == nullptr) {
+          EXPECT_TRUE(code->is_null()) << r->Describe();
+        } else {
+          EXPECT_EQ(*code, json::value(c.openai_code)) << r->Describe();
+        }
+      } else {
+        EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), c.error_type) << r->Describe();
+      }
+      if (!c.message.empty()) {
+        const std::string message = openai ? r->OpenAiError("message") : r->BedrockMessage();
+        if (c.message_contains) {
+          EXPECT_THAT(message, HasSubstr(c.message));
+        } else {
+          EXPECT_EQ(message, c.message);
+        }
+      }
+      if (c.reaches_upstream) {
+        EXPECT_TRUE(upstream.WaitForRequests(upstream_before + 1, milliseconds(2000)))
+            << "a served request did not reach the upstream";
+      } else {
+        // A refusal is answered before any upstream call, so nothing can arrive later.
+        EXPECT_EQ(upstream.requests().size(), upstream_before)
+            << "a refused request reached the upstream";
+      }
+    }
+  }
+};
+
+TEST_F(AccessControlTest, RefusesEveryUnauthenticatedOrUnauthorizedRequestBeforeTheUpstream) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kAnswer);
+  GatewayConfig cfg = UpstreamConfig(upstream);
+  // A second listener whose endpoint policy admits one model only.
+  cfg.extra_listeners =
+      "  - name: guarded\n"
+      "    address: 127.0.0.1\n"
+      "    port: 0\n"
+      "    endpoint_policy:\n"
+      "      Version: \"2012-10-17\"\n"
+      "      Statement:\n"
+      "        - Effect: Allow\n"
+      "          Principal: \"*\"\n"
+      "          Action: \"bedrock:*\"\n"
+      "          Resource: \"" +
+      ModelArn("chain.fake") + "\"\n";
+  // integ-narrow may invoke chain.fake only; integ-leaver is deactivated by a row.
+  cfg.extra_principals =
+      "    - user: integ-narrow\n"
+      "      policies:\n" +
+      PolicyItem(8, "Allow", "bedrock:InvokeModel", ModelArn("chain.fake")) +
+      "    - user: integ-leaver\n"
+      "      policies:\n" +
+      PolicyItem(8, "Allow", "bedrock:*", "*");
+  // Deployment-wide cap: everything, except one model.
+  cfg.access_extra =
+      "  deployment_policies:\n"
+      "    - Version: \"2012-10-17\"\n"
+      "      Statement:\n"
+      "        - Effect: Allow\n"
+      "          Action: \"*\"\n"
+      "          Resource: \"*\"\n"
+      "        - Effect: Deny\n"
+      "          Action: \"bedrock:InvokeModel\"\n"
+      "          Resource: \"" +
+      ModelArn("chain.scp-denied") + "\"\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(cfg));
+  ASSERT_EQ(gw_.urls().size(), 2u);
+
+  const std::string body = ConverseBody("hi");
+  const std::string fake = ConverseTarget("chain.fake");
+  AccessKey narrow_key, leaver_key;
+  std::string narrow_api_key;
+  ASSERT_NO_FATAL_FAILURE(narrow_key = IssueAccessKey("integ-narrow"));
+  ASSERT_NO_FATAL_FAILURE(narrow_api_key = IssueApiKey("integ-narrow"));
+  ASSERT_NO_FATAL_FAILURE(leaver_key = IssueAccessKey("integ-leaver"));
+  IssuedCredential revocable, revocable_api;
+  ASSERT_NO_FATAL_FAILURE(revocable = Issue(kTestPrincipal, "access-key"));
+  ASSERT_NO_FATAL_FAILURE(revocable_api = Issue(kTestPrincipal, "api-key"));
+
+  const std::string kInvalidToken = "The security token included in the request is invalid.";
+  const std::string kBadSignature =
+      "The request signature we calculated does not match the signature you provided. Check your "
+      "AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+  const std::vector<AccessCase> cases = {
+      {.name = "health needs no credentials",
+       .request = [&] { return UnauthenticatedRequest("GET", "/healthz", ""); },
+       .status = 200},
+      {.name = "SigV4 request is served",
+       .request = [&] { return SignedRequest(access_key_, "POST", fake, body); },
+       .status = 200,
+       .reaches_upstream = true},
+      {.name = "Bedrock route without credentials",
+       .request = [&] { return UnauthenticatedRequest("POST", fake, body); },
+       .status = 403,
+       .error_type = "MissingAuthenticationTokenException",
+       .message = "Missing Authentication Token"},
+      {.name = "unknown access key",
+       .request =
+           [&] {
+             return SignedRequest({"AKIAZZZZZZZZZZZZZZZZ", access_key_.secret}, "POST", fake, body);
+           },
+       .status = 403,
+       .error_type = "UnrecognizedClientException",
+       .message = kInvalidToken},
+      {.name = "wrong secret",
+       .request =
+           [&] {
+             return SignedRequest({access_key_.id, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+                                  "POST", fake, body);
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = kBadSignature},
+      {.name = "signed 10 minutes ago (clock_skew 5m)",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", fake, body, "",
+                                  {.clock_offset = std::chrono::minutes(-10)});
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = "Signature expired: ",
+       .message_contains = true},
+      {.name = "signed 10 minutes in the future",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", fake, body, "",
+                                  {.clock_offset = std::chrono::minutes(10)});
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = "Signature not yet current: ",
+       .message_contains = true},
+      {.name = "scope region us-east-1 is not one of access.regions",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", fake, body, "", {.region = "us-east-1"});
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = "Credential should be scoped to a valid region, not 'us-east-1'",
+       .message_contains = true},
+      {.name = "body altered after signing",
+       .request =
+           [&] {
+             std::string r = SignedRequest(access_key_, "POST", fake, ConverseBody("pay 10"));
+             const std::string altered = ConverseBody("pay 99");  // same length
+             r.replace(r.size() - altered.size(), altered.size(), altered);
+             return r;
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = kBadSignature},
+      {.name = "body altered after signing its x-amz-content-sha256",
+       .request =
+           [&] {
+             const std::string signed_body = ConverseBody("pay 10");
+             std::string r =
+                 SignedRequest(access_key_, "POST", fake, signed_body,
+                               "X-Amz-Content-Sha256: " + crypto::Sha256Hex(signed_body) + "\r\n");
+             const std::string altered = ConverseBody("pay 99");
+             r.replace(r.size() - altered.size(), altered.size(), altered);
+             return r;
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = "x-amz-content-sha256",
+       .message_contains = true},
+      {.name = "access key revoked with the CLI, on the very next request",
+       .request =
+           [&] {
+             const AccessKey key{revocable.id, revocable.secret};
+             ExpectServed(SignedRequest(key, "POST", fake, body), "the key before revocation");
+             Cli({"credentials", "revoke", "--config", "perimeter.yaml", revocable.id});
+             return SignedRequest(key, "POST", fake, body);
+           },
+       .status = 403,
+       .error_type = "UnrecognizedClientException",
+       .message = kInvalidToken},
+      {.name = "principal deactivated with the CLI",
+       .request =
+           [&] {
+             ExpectServed(SignedRequest(leaver_key, "POST", fake, body),
+                          "integ-leaver before deactivation");
+             Cli({"principals", "deactivate", "--config", "perimeter.yaml", "integ-leaver"});
+             return SignedRequest(leaver_key, "POST", fake, body);
+           },
+       .status = 403,
+       .error_type = "UnrecognizedClientException",
+       .message = kInvalidToken},
+      {.name = "access key past its --expires-in",
+       .request =
+           [&] {
+             // Valid for 3 s: long enough to be used at once, short enough to wait out.
+             const IssuedCredential expiring = Issue(kTestPrincipal, "access-key", "3s");
+             const auto expires_at = ParseRfc3339(expiring.expires_at);
+             EXPECT_TRUE(expires_at.has_value())
+                 << "--expires-in 3s printed expiresAt '" << expiring.expires_at << "'";
+             const AccessKey key{expiring.id, expiring.secret};
+             ExpectServed(SignedRequest(key, "POST", fake, body), "the key before it expired");
+             // A whole second past expiresAt, whatever rounding the gateway applies.
+             std::this_thread::sleep_until(
+                 expires_at.value_or(std::chrono::system_clock::now() + std::chrono::seconds(3)) +
+                 std::chrono::seconds(1));
+             return SignedRequest(key, "POST", fake, body);
+           },
+       .status = 403,
+       .error_type = "UnrecognizedClientException",
+       .message = kInvalidToken},
+      {.name = "model no identity policy allows",
+       .request =
+           [&] { return SignedRequest(narrow_key, "POST", ConverseTarget("chain.other"), body); },
+       .status = 403,
+       .error_type = "AccessDeniedException",
+       .message = "User: " + UserArn("integ-narrow") +
+                  " is not authorized to perform: bedrock:InvokeModel on resource: " +
+                  ModelArn("chain.other") +
+                  " because no identity-based policy allows the bedrock:InvokeModel action"},
+      {.name = "model the narrow policy allows",
+       .request = [&] { return SignedRequest(narrow_key, "POST", fake, body); },
+       .status = 200,
+       .reaches_upstream = true},
+      {.name = "explicit deny in a deployment policy",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", ConverseTarget("chain.scp-denied"), body);
+           },
+       .status = 403,
+       .error_type = "AccessDeniedException",
+       .message = "User: " + UserArn(kTestPrincipal) +
+                  " is not authorized to perform: bedrock:InvokeModel on resource: " +
+                  ModelArn("chain.scp-denied") +
+                  " with an explicit deny in a service control policy"},
+      {.name = "model outside the listener's endpoint policy",
+       .request =
+           [&] { return SignedRequest(access_key_, "POST", ConverseTarget("chain.other"), body); },
+       .status = 403,
+       .error_type = "AccessDeniedException",
+       .message = "User: " + UserArn(kTestPrincipal) +
+                  " is not authorized to perform: bedrock:InvokeModel on resource: " +
+                  ModelArn("chain.other") +
+                  " because no endpoint policy allows the bedrock:InvokeModel action",
+       .listener = 1},
+      {.name = "model inside the listener's endpoint policy",
+       .request = [&] { return SignedRequest(access_key_, "POST", fake, body); },
+       .status = 200,
+       .reaches_upstream = true,
+       .listener = 1},
+      {.name = "presigned URL",
+       .request =
+           [&] {
+             return UnauthenticatedRequest(
+                 "POST", PresignedTarget(access_key_, "POST", fake, body, 300), body);
+           },
+       .status = 200,
+       .reaches_upstream = true},
+      {.name = "presigned URL past X-Amz-Expires",
+       .request =
+           [&] {
+             return UnauthenticatedRequest(
+                 "POST",
+                 PresignedTarget(access_key_, "POST", fake, body, 60, std::chrono::seconds(-120)),
+                 body);
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = "Signature expired: the presigned URL signed at ",
+       .message_contains = true},
+      {.name = "OpenAI route with an API key is served",
+       .request =
+           [&] {
+             return BearerRequest(api_key_, "POST", "/v1/chat/completions",
+                                  ChatBody("chain.fake", "hi"));
+           },
+       .status = 200,
+       .reaches_upstream = true},
+      {.name = "OpenAI route without a key",
+       .request =
+           [&] {
+             return UnauthenticatedRequest("POST", "/v1/chat/completions",
+                                           ChatBody("chain.fake", "hi"));
+           },
+       .status = 401,
+       .error_type = "invalid_request_error",
+       .openai_code = nullptr,
+       .message = "You didn't provide an API key",
+       .message_contains = true},
+      {.name = "OpenAI route with an unknown key",
+       .request =
+           [&] {
+             return BearerRequest("prm_0123456789abcdef_notarealkeynotarealkeynotarealkey0000",
+                                  "POST", "/v1/chat/completions", ChatBody("chain.fake", "hi"));
+           },
+       .status = 401,
+       .error_type = "invalid_request_error",
+       .openai_code = "invalid_api_key",
+       .message = "Incorrect API key provided",
+       .message_contains = true},
+      {.name = "OpenAI route with a key revoked with the CLI",
+       .request =
+           [&] {
+             const std::string chat = ChatBody("chain.fake", "hi");
+             ExpectServed(BearerRequest(revocable_api.secret, "POST", "/v1/chat/completions", chat),
+                          "the API key before revocation");
+             Cli({"credentials", "revoke", "--config", "perimeter.yaml", revocable_api.id});
+             return BearerRequest(revocable_api.secret, "POST", "/v1/chat/completions", chat);
+           },
+       .status = 401,
+       .error_type = "invalid_request_error",
+       .openai_code = "invalid_api_key",
+       .message = "This API key has been revoked",
+       .message_contains = true},
+      {.name = "OpenAI route, model no identity policy allows",
+       .request =
+           [&] {
+             return BearerRequest(narrow_api_key, "POST", "/v1/chat/completions",
+                                  ChatBody("chain.other", "hi"));
+           },
+       .status = 403,
+       .error_type = "permission_error",
+       .openai_code = nullptr,
+       .message = "User: " + UserArn("integ-narrow") +
+                  " is not authorized to perform: bedrock:InvokeModel on resource: " +
+                  ModelArn("chain.other") +
+                  " because no identity-based policy allows the bedrock:InvokeModel action"},
+  };
+  RunCases(cases, upstream);
+}
+
+TEST_F(AccessControlTest, TenantDeploymentRequiresASignedTenantHeaderOnSigV4) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kAnswer);
+  GatewayConfig cfg = UpstreamConfig(upstream);
+  cfg.extra_principals =
+      "    - role: acme-tenant\n"
+      "      trust_policy:\n"
+      "        Version: \"2012-10-17\"\n"
+      "        Statement:\n"
+      "          - Effect: Allow\n"
+      "            Principal: { AWS: \"" +
+      UserArn(kTestPrincipal) +
+      "\" }\n"
+      "            Action: \"sts:AssumeRole\"\n"
+      "      policies:\n" +
+      PolicyItem(8, "Allow", "bedrock:*", "*");
+  cfg.access_extra =
+      "  tenants:\n"
+      "    - id: acme\n"
+      "      role: acme-tenant\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(cfg));
+
+  const std::string body = ConverseBody("hi");
+  const std::string fake = ConverseTarget("chain.fake");
+  const std::string chat = ChatBody("chain.fake", "hi");
+  // The tenant header added after signing, so SignedHeaders does not list it.
+  auto unsigned_tenant = [&](const std::string& tenant) {
+    std::string r = SignedRequest(access_key_, "POST", fake, body);
+    r.insert(r.find("\r\n") + 2, "X-Perimeter-Tenant: " + tenant + "\r\n");
+    return r;
+  };
+  const std::vector<AccessCase> cases = {
+      {.name = "SigV4 request naming no tenant",
+       .request = [&] { return SignedRequest(access_key_, "POST", fake, body); },
+       .status = 403,
+       .error_type = "AccessDeniedException",
+       .message = "User: " + UserArn(kTestPrincipal) +
+                  " has no tenant: this deployment serves tenants, so a request must name one "
+                  "with a signed x-perimeter-tenant header or come from a principal tagged "
+                  "perimeter:tenant"},
+      {.name = "unsigned x-perimeter-tenant header on a SigV4 request",
+       .request = [&] { return unsigned_tenant("acme"); },
+       .status = 403,
+       .error_type = "AccessDeniedException",
+       .message = "the x-perimeter-tenant header must be signed",
+       .message_contains = true},
+      {.name = "signed x-perimeter-tenant header",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", fake, body, "X-Perimeter-Tenant: acme\r\n");
+           },
+       .status = 200,
+       .reaches_upstream = true},
+      {.name = "signed header naming a tenant the deployment does not serve",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", fake, body,
+                                  "X-Perimeter-Tenant: globex\r\n");
+           },
+       .status = 403,
+       .error_type = "AccessDeniedException",
+       .message = "User: " + UserArn(kTestPrincipal) +
+                  " named tenant 'globex', which this deployment does not serve"},
+      {.name = "bearer request naming no tenant",
+       .request = [&] { return BearerRequest(api_key_, "POST", "/v1/chat/completions", chat); },
+       .status = 403,
+       .error_type = "permission_error",
+       .message = "has no tenant",
+       .message_contains = true},
+      {.name = "bearer request with a tenant header",
+       .request =
+           [&] {
+             return BearerRequest(api_key_, "POST", "/v1/chat/completions", chat,
+                                  "X-Perimeter-Tenant: acme\r\n");
+           },
+       .status = 200,
+       .reaches_upstream = true},
+  };
+  RunCases(cases, upstream);
+}
+
+TEST_F(AccessControlTest, GatewayOutputNeverContainsTheSecretsOfAuthenticatedRequests) {
+  ASSERT_NO_FATAL_FAILURE(StartGateway({}));
+  ASSERT_EQ(api_key_.rfind("prm_", 0), 0u);
+  // prm_<id>_<secret>: the id may be logged, the part after it never.
+  const std::string api_key_secret = api_key_.substr(api_key_.find('_', 4) + 1);
+  ASSERT_GE(api_key_secret.size(), 16u);
+  ASSERT_GE(access_key_.secret.size(), 16u);
+
+  const std::string api_key_id = api_key_.substr(0, api_key_.find('_', 4));
+  const std::string presigned_target = PresignedTarget(
+      access_key_, "POST", "/model/perimeter.echo-v1/converse", ConverseBody("hi"), 300);
+  // (request, the credential id its access log line names)
+  const std::vector<std::pair<std::string, std::string>> requests = {
+      {Request("POST", "/model/perimeter.echo-v1/converse", ConverseBody("hi")), access_key_.id},
+      {Request("POST", "/v1/chat/completions", ChatBody("perimeter.echo-v1", "hi")), api_key_id},
+      {UnauthenticatedRequest("POST", presigned_target, ConverseBody("hi")), access_key_.id},
+  };
+  std::vector<std::pair<std::string, std::string>> logged;  // (request id, credential id)
+  for (const auto& [request, credential_id] : requests) {
+    auto r = Exchange(port_, request);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->status, 200) << r->Describe();
+    logged.emplace_back(r->HeaderOr("x-request-id"), credential_id);
+    ASSERT_FALSE(logged.back().first.empty()) << r->Describe();
+  }
+  // A refused bearer request: the presented key is logged nowhere either.
+  // The real key with its first secret character changed (to one it cannot already be).
+  const std::string wrong_key = api_key_.substr(0, api_key_.find('_', 4) + 1) +
+                                (api_key_secret[0] == 'X' ? "Y" : "X") + api_key_secret.substr(1);
+  auto refused = Exchange(port_, BearerRequest(wrong_key, "POST", "/v1/chat/completions",
+                                               ChatBody("perimeter.echo-v1", "hi")));
+  ASSERT_TRUE(refused.ok()) << refused.status().message();
+  ASSERT_EQ(refused->status, 401) << refused->Describe();
+
+  // Stopping the gateway flushes everything it will ever print.
+  ProcessExit e = gw_.Stop(milliseconds(5000));
+  EXPECT_TRUE(e.exited && e.code == 0) << e.Describe();
+  // Each authenticated request's log line names who made it and with which credential (its id).
+  const std::vector<std::string> lines = gw_.StdoutLines();
+  for (const auto& [request_id, credential_id] : logged) {
+    auto line = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return !l.empty() && l[0] == '{' && l.find(request_id) != std::string::npos;
+    });
+    ASSERT_NE(line, lines.end()) << "no access log line for request " << request_id;
+    boost::system::error_code ec;
+    json::value v = json::parse(*line, ec);
+    ASSERT_FALSE(ec) << "access log line is not JSON: " << *line;
+    ASSERT_TRUE(v.is_object()) << *line;
+    EXPECT_EQ(v.as_object().if_contains("principal") ? v.at("principal") : json::value(),
+              json::value(UserArn(kTestPrincipal)))
+        << *line;
+    EXPECT_EQ(v.as_object().if_contains("credential_id") ? v.at("credential_id") : json::value(),
+              json::value(credential_id))
+        << *line;
+  }
+  const std::string output = gw_.Diagnostics();  // all of stdout and stderr
+  // The messages name what leaked without repeating it.
+  EXPECT_EQ(output.find(access_key_.secret), std::string::npos)
+      << "the secret access key appears in the gateway's output";
+  EXPECT_EQ(output.find(api_key_secret), std::string::npos)
+      << "the API key appears in the gateway's output";
+  EXPECT_EQ(output.find(wrong_key.substr(wrong_key.find('_', 4) + 1)), std::string::npos)
+      << "a presented (wrong) API key appears in the gateway's output";
 }
 
 }  // namespace
