@@ -220,7 +220,9 @@ TEST_F(AuthorizerTest, ModelArnsAndRegions) {
 }
 
 TEST_F(AuthorizerTest, WhoCanFindsUsersAndTenantRolesWithTheirStatements) {
-  auto entries = WhoCan(*dir_, *authz_, "bedrock:InvokeModel", kChatModel, facts_);
+  auto found = WhoCan(*dir_, *authz_, "bedrock:InvokeModel", kChatModel, facts_);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  auto& entries = *found;
   std::vector<std::string> who;
   for (const auto& e : entries) who.push_back(e.principal_arn + "@" + e.tenant);
   // Tenants are configured, so each principal is evaluated in the tenants it can run in: only
@@ -234,7 +236,9 @@ TEST_F(AuthorizerTest, WhoCanFindsUsersAndTenantRolesWithTheirStatements) {
                 std::vector<std::string>{"arn:aws:iam::111122223333:user/chat-app"});
     }
   }
-  auto batch = WhoCan(*dir_, *authz_, "bedrock:InvokeModel", kBatchModel, facts_);
+  auto batch_found = WhoCan(*dir_, *authz_, "bedrock:InvokeModel", kBatchModel, facts_);
+  ASSERT_TRUE(batch_found.ok());
+  auto& batch = *batch_found;
   for (const auto& e : batch) {
     EXPECT_NE(e.principal_arn, "arn:aws:iam::111122223333:user/batch-job")
         << "batch-job has no tenant it may run in";

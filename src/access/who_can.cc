@@ -41,12 +41,14 @@ std::optional<std::vector<std::string>> Allowed(iam::Directory& dir, const Autho
 
 }  // namespace
 
-std::vector<WhoCanEntry> WhoCan(iam::Directory& dir, const Authorizer& authz,
-                                std::string_view action, std::string_view resource,
-                                const RequestFacts& facts) {
+Result<std::vector<WhoCanEntry>> WhoCan(iam::Directory& dir, const Authorizer& authz,
+                                        std::string_view action, std::string_view resource,
+                                        const RequestFacts& facts) {
   std::vector<WhoCanEntry> out;
   const auto& tenants = dir.config().access.tenants;
-  auto principals = dir.AllPrincipals();
+  auto all = dir.AllPrincipals();
+  if (!all.ok()) return all.status();
+  const auto& principals = *all;
   for (const auto& p : principals) {
     if (!p->record.active) continue;
     const bool is_role = p->record.type == iam::PrincipalType::kRole;
@@ -66,9 +68,17 @@ std::vector<WhoCanEntry> WhoCan(iam::Directory& dir, const Authorizer& authz,
       }
     }
     // Tenants the principal can run in.
+    // As the gateway: a tenant role's sessions and principals tagged perimeter:tenant are bound
+    // to that tenant; others may name any tenant whose role trusts them.
     std::vector<const config::TenantConfig*> candidates;
+    const config::TenantConfig* own = nullptr;
+    for (const auto& t : tenants) {
+      if (t.role_arn == p->record.arn) own = &t;
+    }
     if (tenants.empty()) {
       candidates.push_back(nullptr);
+    } else if (own != nullptr) {
+      candidates.push_back(own);
     } else if (auto tag = caller->tags.find("perimeter:tenant"); tag != caller->tags.end()) {
       for (const auto& t : tenants) {
         if (t.id == tag->second) candidates.push_back(&t);

@@ -26,8 +26,8 @@ struct WhoCanEntry {
   std::vector<std::string> statements;    // the deciding statements
 };
 
-std::vector<WhoCanEntry> WhoCan(iam::Directory& dir, const Authorizer& authz,
-                                std::string_view action, std::string_view resource,
-                                const RequestFacts& facts);
+Result<std::vector<WhoCanEntry>> WhoCan(iam::Directory& dir, const Authorizer& authz,
+                                        std::string_view action, std::string_view resource,
+                                        const RequestFacts& facts);
 
 }  // namespace perimeter::access

@@ -124,6 +124,7 @@ std::optional<ApiError> AuthenticationFilter::Check(RequestContext& ctx) const {
     opts.max_skew = access.clock_skew;
     opts.expected_service = ctx.flavor == ApiFlavor::kSts ? "sts" : "bedrock";
     opts.allowed_regions = access.regions;
+    opts.allow_unsigned_payload = ctx.flavor == ApiFlavor::kBedrock && ctx.secure_transport;
     auto lookup = [this](std::string_view akid, std::string_view token) {
       return directory_->SecretFor(akid, token);
     };
@@ -177,8 +178,18 @@ std::optional<ApiError> AuthorizationFilter::Check(RequestContext& ctx) const {
                          " is outside this deployment's regions");
   }
 
-  // 3. Tenant.
-  std::string tenant_id;
+  // 3. Tenant. A principal tagged perimeter:tenant (or a session issued for a tenant) is bound
+  // to that tenant: a header may repeat it but not name another. Untagged principals name their
+  // tenant with the header, and the tenant role's trust policy decides whether they may.
+  size_t tenant_headers = 0;
+  for (const auto& [name, value] : req.headers) tenant_headers += name == "x-perimeter-tenant";
+  if (tenant_headers > 1) {
+    return Deny(ctx, "the request has " + std::to_string(tenant_headers) +
+                         " x-perimeter-tenant headers; send exactly one");
+  }
+  std::string bound = caller->origin_tenant;
+  if (auto t = caller->tags.find("perimeter:tenant"); t != caller->tags.end()) bound = t->second;
+  std::string tenant_id = bound;
   if (const std::string* h = req.Header("x-perimeter-tenant")) {
     if (!bearer && std::find(signed_headers.begin(), signed_headers.end(), "x-perimeter-tenant") ==
                        signed_headers.end()) {
@@ -187,10 +198,10 @@ std::optional<ApiError> AuthorizationFilter::Check(RequestContext& ctx) const {
                   "SignedHeaders) to name the request's tenant");
     }
     tenant_id = h->substr(0, kMaxTenantHeaderBytes);
-  } else if (auto t = caller->tags.find("perimeter:tenant"); t != caller->tags.end()) {
-    tenant_id = t->second;
-  } else {
-    tenant_id = caller->origin_tenant;
+    if (!bound.empty() && tenant_id != bound) {
+      return Deny(ctx, "User: " + caller->arn + " is bound to tenant '" + bound +
+                           "' and cannot act for tenant '" + tenant_id + "'");
+    }
   }
   std::shared_ptr<const iam::Caller> session;
   if (!tenant_id.empty() || !access.tenants.empty()) {

@@ -53,6 +53,12 @@ std::pair<int, std::string> StsFilter::Handle(RequestContext& ctx) const {
   }
 
   const iam::AssumeRoleParams& p = sts.assume_role;
+  if (!p.transitive_tag_keys.empty()) {
+    return StsErrorReply(
+        ctx, iam::MakeStsError(iam::StsErrorCode::kInvalidParameterValue,
+                               "TransitiveTagKeys is not supported by this STS endpoint: session "
+                               "tags do not pass on to chained sessions; omit it"));
+  }
   access::RequestFacts facts;
   facts.source_ip = ctx.source_ip;
   facts.secure_transport = ctx.secure_transport;
@@ -60,7 +66,11 @@ std::pair<int, std::string> StsFilter::Handle(RequestContext& ctx) const {
   facts.now = directory_->clock().Now();
   facts.listener = ctx.listener_name;
   facts.extra["sts:RoleSessionName"] = {p.role_session_name};
-  if (!p.source_identity.empty()) facts.extra["sts:SourceIdentity"] = {p.source_identity};
+  // A source identity, once set, follows the session through role chaining; each role in the
+  // chain must allow it (sts:SetSourceIdentity), as in AWS.
+  const std::string& source_identity =
+      p.source_identity.empty() ? caller.source_identity : p.source_identity;
+  if (!source_identity.empty()) facts.extra["sts:SourceIdentity"] = {source_identity};
   if (!p.external_id.empty()) facts.extra["sts:ExternalId"] = {p.external_id};
   std::vector<std::string> tag_keys;
   for (const auto& t : p.tags) {
@@ -84,7 +94,7 @@ std::pair<int, std::string> StsFilter::Handle(RequestContext& ctx) const {
   // the caller's policies unless the trust policy names the caller), as in AWS.
   std::vector<std::string> actions{"sts:AssumeRole"};
   if (!p.tags.empty()) actions.emplace_back("sts:TagSession");
-  if (!p.source_identity.empty()) actions.emplace_back("sts:SetSourceIdentity");
+  if (!source_identity.empty()) actions.emplace_back("sts:SetSourceIdentity");
   for (const auto& action : actions) {
     access::AccessDecision d =
         authorizer_->Authorize(caller, action, p.role_arn, facts, role->trust);
@@ -117,9 +127,10 @@ std::pair<int, std::string> StsFilter::Handle(RequestContext& ctx) const {
   iam::SessionRequest sr;
   sr.role_session_name = p.role_session_name;
   sr.duration = duration;
-  // Transitive tags of the calling session carry over; new tags override them.
+  // Session tags are the request's own. Transitive tags are not supported: a request that
+  // names TransitiveTagKeys is refused above rather than silently given a narrower session.
   for (const auto& t : p.tags) sr.tags[t.key] = t.value;
-  sr.source_identity = p.source_identity;
+  sr.source_identity = source_identity;
   sr.session_policy_json = p.policy;
   if (!sr.session_policy_json.empty()) {
     auto pol = policy::Policy::Parse(sr.session_policy_json, policy::PolicyKind::kIdentity);

@@ -37,6 +37,22 @@ Result<std::shared_ptr<iam::Directory>> OpenDirectory(const config::Config& cfg)
   return iam::Directory::Open(cfg, SystemClock());
 }
 
+// The listener whose endpoint policy applies: the one named, or the only one. With several
+// listeners the answer depends on which, so the caller must say.
+Result<std::string> ListenerFor(const config::Config& cfg, const std::string& named) {
+  if (!named.empty()) {
+    for (const auto& l : cfg.listeners) {
+      if (l.name == named) return named;
+    }
+    return NotFound("no listener named '" + named + "' in the config");
+  }
+  if (cfg.listeners.size() == 1) return cfg.listeners.front().name;
+  std::string names;
+  for (const auto& l : cfg.listeners) names += (names.empty() ? "" : ", ") + l.name;
+  return InvalidArgument("the config has several listeners (" + names +
+                         ") whose endpoint policies may differ; name one with --listener");
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot read '" + path + "'");
@@ -254,7 +270,9 @@ int AdminCommands::PrincipalsList() {
   if (!cfg.ok()) return Fail(cfg.status());
   auto dir = OpenDirectory(*cfg);
   if (!dir.ok()) return Fail(dir.status());
-  for (const auto& p : (*dir)->AllPrincipals()) {
+  auto all = (*dir)->AllPrincipals();
+  if (!all.ok()) return Fail(all.status());
+  for (const auto& p : *all) {
     if (json_) {
       std::cout << json::serialize(PrincipalJson(*p)) << "\n";
       continue;
@@ -427,7 +445,9 @@ int AdminCommands::PolicySimulate() {
   facts.now = (*dir)->clock().Now();
   facts.secure_transport = !insecure_;
   facts.requested_region = region_.empty() ? cfg->access.regions.front() : region_;
-  facts.listener = listener_;
+  auto listener = ListenerFor(*cfg, listener_);
+  if (!listener.ok()) return Fail(listener.status());
+  facts.listener = *listener;
   if (!source_ip_.empty()) {
     auto ip = IpAddress::Parse(source_ip_);
     if (!ip.ok()) return Fail(ip.status());
@@ -452,13 +472,31 @@ int AdminCommands::PolicySimulate() {
     steps.push_back(std::move(o));
     allowed = allowed && d.allowed();
   };
-  // As the gateway: with tenants configured every request runs in one, named explicitly (here
-  // --tenant, at the gateway a signed x-perimeter-tenant header) or by the perimeter:tenant tag.
-  if (tenant_.empty()) {
-    if (auto t = caller->tags.find("perimeter:tenant"); t != caller->tags.end()) {
-      tenant_ = t->second;
+  // As the gateway: a deactivated principal is refused outright.
+  if (auto p = (*dir)->FindPrincipal(*arn); p && !p->record.active) {
+    access::AccessDecision off;
+    off.message = "User: " + caller->arn + " is deactivated; all its credentials are refused";
+    record(caller->arn, action_, resource_, off);
+  }
+  // As the gateway: with tenants configured every request runs in one. A principal tagged
+  // perimeter:tenant, or a tenant role's own session, is bound to its tenant; others name one
+  // (--tenant here, a signed x-perimeter-tenant header at the gateway).
+  std::string bound;
+  const config::TenantConfig* own_role_tenant = nullptr;
+  for (const auto& t : cfg->access.tenants) {
+    if (caller->is_session && caller->principal_arn == t.role_arn) {
+      own_role_tenant = &t;
+      bound = t.id;
     }
   }
+  if (auto t = caller->tags.find("perimeter:tenant"); t != caller->tags.end()) bound = t->second;
+  if (!bound.empty() && !tenant_.empty() && tenant_ != bound) {
+    access::AccessDecision other;
+    other.message = "User: " + caller->arn + " is bound to tenant '" + bound +
+                    "' and cannot act for tenant '" + tenant_ + "'";
+    record(caller->arn, action_, resource_, other);
+  }
+  if (tenant_.empty()) tenant_ = bound;
   if (tenant_.empty() && !cfg->access.tenants.empty()) {
     access::AccessDecision none;
     none.message = "User: " + caller->arn +
@@ -469,6 +507,8 @@ int AdminCommands::PolicySimulate() {
   }
   if (!tenant_.empty()) {
     facts.tenant = tenant_;
+  }
+  if (!tenant_.empty() && !(own_role_tenant && own_role_tenant->id == tenant_)) {
     auto t = std::find_if(cfg->access.tenants.begin(), cfg->access.tenants.end(),
                           [&](const config::TenantConfig& tc) { return tc.id == tenant_; });
     if (t == cfg->access.tenants.end())
@@ -573,7 +613,9 @@ int AdminCommands::WhoCan() {
   access::RequestFacts facts;
   facts.now = (*dir)->clock().Now();
   facts.secure_transport = true;
-  facts.listener = listener_;
+  auto listener = ListenerFor(*cfg, listener_);
+  if (!listener.ok()) return Fail(listener.status());
+  facts.listener = *listener;
   std::string region = region_;
   if (region.empty()) region = std::string(access::Authorizer::ArnRegion(resource_));
   if (region.empty()) region = cfg->access.regions.front();
@@ -583,7 +625,9 @@ int AdminCommands::WhoCan() {
     if (!ip.ok()) return Fail(ip.status());
     facts.source_ip = *ip;
   }
-  auto entries = access::WhoCan(**dir, **authz, action_, resource_, facts);
+  auto found = access::WhoCan(**dir, **authz, action_, resource_, facts);
+  if (!found.ok()) return Fail(found.status());
+  const auto& entries = *found;
   for (const auto& e : entries) {
     if (json_) {
       json::array by, st;

@@ -261,6 +261,10 @@ class Parser {
       PERIMETER_RETURN_IF_ERROR(
           PolicyDoc(n["trust_policy"], path + ".trust_policy", policy::PolicyKind::kTrust, d));
       p.trust_policy = std::move(d);
+    } else if (p.is_role) {
+      return Error(n, path,
+                   "a role needs 'trust_policy' saying who may assume it (without one nobody "
+                   "can, so the role would be dead weight)");
     }
     if (n["max_session_duration"]) {
       if (!p.is_role) {

@@ -200,6 +200,20 @@ TEST(ConfigTest, AccessErrorsNameTheFieldAndTheFix) {
   }
 }
 
+TEST(ConfigTest, RolesNeedATrustPolicy) {
+  auto r = ParseConfig(R"(
+access:
+  principals:
+    - role: orphan
+      policies: [{Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}]
+)",
+                       "t.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("access.principals[0]: a role needs 'trust_policy'"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST(ConfigTest, EmbeddedDefaultsDeclareOnlyTheDeveloperUser) {
   Config c = DefaultConfig();
   ASSERT_EQ(c.access.principals.size(), 1u);

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdio>
+
 #include <boost/json.hpp>
 
 #include "codec/base64.h"
@@ -210,10 +212,13 @@ Result<std::shared_ptr<const Directory::Snapshot>> Directory::Load(uint64_t vers
   if (!stored.ok()) return stored.status();
   for (auto& rec : *stored) {
     if (snap->principals.count(rec.arn)) {
-      return FailedPrecondition(
-          "principal " + rec.arn +
-          " is both declared in config and created with the CLI; rename or remove the "
-          "config one");
+      // The config's principal wins; the stored one is ignored and reported, rather than
+      // failing every request (a CLI run against another config can create such a twin).
+      std::fprintf(stderr,
+                   "perimeter: principal %s is declared in the config and was also created with "
+                   "the CLI; the config's declaration is used\n",
+                   rec.arn.c_str());
+      continue;
     }
     auto it = states->find(rec.arn);
     if (it != states->end()) rec.active = rec.active && it->second;
@@ -250,14 +255,18 @@ std::shared_ptr<const Principal> Directory::FindPrincipal(std::string_view arn) 
 
 std::shared_ptr<const Principal> Directory::FindRole(std::string_view role_arn) {
   auto p = FindPrincipal(role_arn);
-  if (!p || p->record.type != PrincipalType::kRole || !p->record.active) return nullptr;
+  // A role no trust policy allows cannot be assumed (as in IAM); without one it is not a role
+  // anybody can use, whatever their own policies say.
+  if (!p || p->record.type != PrincipalType::kRole || !p->record.active || !p->trust) {
+    return nullptr;
+  }
   return p;
 }
 
-std::vector<std::shared_ptr<const Principal>> Directory::AllPrincipals() {
+Result<std::vector<std::shared_ptr<const Principal>>> Directory::AllPrincipals() {
   std::vector<std::shared_ptr<const Principal>> out;
   auto snap = Current();
-  if (!snap.ok()) return out;
+  if (!snap.ok()) return snap.status();
   for (const auto& [arn, p] : snap.value()->principals) out.push_back(p);
   return out;
 }

@@ -123,7 +123,8 @@ class Directory {
   std::shared_ptr<const Principal> FindRole(std::string_view role_arn);
   std::shared_ptr<const Principal> FindPrincipal(std::string_view arn);
   // All principals (config and CLI), active or not, ordered by ARN.
-  std::vector<std::shared_ptr<const Principal>> AllPrincipals();
+  // Fails when the store cannot be read (never an empty answer in place of an error).
+  Result<std::vector<std::shared_ptr<const Principal>>> AllPrincipals();
 
   // A role session for `caller` (authorization of sts:AssumeRole is the caller's job). Issues
   // credentials sealed as described above.

@@ -288,6 +288,21 @@ TEST_F(DirectoryTest, CliPrincipalsAreValidatedAndCannotShadowConfigOnes) {
       << "a role without a trust policy";
 }
 
+TEST_F(DirectoryTest, ARoleWithoutTrustPolicyCannotBeFoundForAssumption) {
+  PrincipalRecord r;
+  r.arn = Arn("role/orphan");
+  r.type = PrincipalType::kRole;
+  r.account_id = "111122223333";
+  r.name = "orphan";
+  r.unique_id = Directory::UniqueIdFor(r.arn, r.type);
+  r.policies = {
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})"};
+  ASSERT_TRUE(dir_->store().CreatePrincipal(r).ok());
+  ASSERT_NE(dir_->FindPrincipal(r.arn), nullptr);
+  EXPECT_EQ(dir_->FindRole(r.arn), nullptr);
+  EXPECT_NE(dir_->FindRole(Arn("role/inference")), nullptr);
+}
+
 TEST(DirectoryIds, UniqueIdsAreStableAndTyped) {
   std::string a = Directory::UniqueIdFor("arn:aws:iam::1:user/x", PrincipalType::kUser);
   EXPECT_EQ(a, Directory::UniqueIdFor("arn:aws:iam::1:user/x", PrincipalType::kUser));

@@ -540,6 +540,11 @@ SigV4Verification VerifySigV4(const ReceivedRequest& request, const SecretLookup
   if (!content_hashes.empty()) {
     const std::string_view claimed = TrimWhitespace(content_hashes[0]);
     if (claimed == kUnsignedPayload) {
+      if (!options.allow_unsigned_payload) {
+        return Invalid(
+            "x-amz-content-sha256: UNSIGNED-PAYLOAD is not accepted here: sign the body (send "
+            "its lowercase hex SHA-256), or use a TLS listener for Bedrock requests.");
+      }
       payload_hash = std::string(kUnsignedPayload);
     } else {
       const std::string actual = crypto::Sha256Hex(request.body);

@@ -87,6 +87,11 @@ struct VerifyOptions {
   std::string expected_service = "bedrock";
   std::vector<std::string> allowed_regions;  // empty = any
   size_t max_presign_expires_seconds = 604800;
+  // Whether x-amz-content-sha256: UNSIGNED-PAYLOAD is accepted. It leaves the body outside the
+  // signature, so a captured request could be replayed with another body within the skew
+  // window: the gateway allows it only for Bedrock over TLS, never for STS (whose action is in
+  // the body).
+  bool allow_unsigned_payload = true;
   // How the path is canonicalized. The defaults are right for every AWS service except S3.
   SigV4Options canonicalization;
 };

@@ -651,6 +651,9 @@ TEST_F(SigV4VerifierTest, UnsignedPayloadIsSignedAsTheLiteralAndAllowsAnyBody) {
   ASSERT_TRUE(Verify(r).ok()) << Verify(r).error().message;
   r.body = "{}";
   EXPECT_TRUE(Verify(r).ok());
+  // Where the caller does not allow it (STS, Bedrock without TLS), it is refused.
+  options_.allow_unsigned_payload = false;
+  ExpectError(r, "InvalidSignatureException", "UNSIGNED-PAYLOAD is not accepted here");
 }
 
 TEST_F(SigV4VerifierTest, RejectsRequestWithoutAnyAuthentication) {

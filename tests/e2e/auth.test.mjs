@@ -567,6 +567,14 @@ describe('tenants', () => {
     assert.equal(lines[0]?.tenant, 'acme', JSON.stringify(lines));
   });
 
+  test('a user tagged perimeter:tenant=acme is bound to it: a header naming another tenant is refused', T, async () => {
+    const same = await withTenantHeader(client(taggedApp), 'acme').send(converse('tagged, same tenant'));
+    assert.equal(same.output.message.content[0].text, builtinAnswer('tagged, same tenant'));
+    const err = await rejection(withTenantHeader(client(taggedApp), 'globex').send(converse('tagged, other tenant')));
+    assertAwsError(err, 'AccessDeniedException');
+    assert.match(err.message, /is bound to tenant 'acme' and cannot act for tenant 'globex'/);
+  });
+
   test('a tenant header naming an unknown tenant is AccessDeniedException', T, async () => {
     const err = await rejection(withTenantHeader(client(tenantApp), 'globex').send(converse('wrong tenant')));
     assertAwsError(err, 'AccessDeniedException');

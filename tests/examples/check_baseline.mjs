@@ -31,14 +31,16 @@ function cli(args) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function whoCan(resource) {
-  const r = cli(['access', 'who-can', '--config', config, '--action', 'bedrock:InvokeModel', '--resource', resource, '--json']);
+// Requests come from the private network unless a test says otherwise: the listener's endpoint
+// policy admits only private source addresses.
+function whoCan(resource, sourceIp = '10.1.2.3') {
+  const r = cli(['access', 'who-can', '--config', config, '--action', 'bedrock:InvokeModel', '--resource', resource, '--source-ip', sourceIp, '--json']);
   assert.equal(r.code, 0, r.err);
   return r.out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
 function simulate(principal, resource, extra = []) {
-  const r = cli(['policy', 'simulate', '--config', config, '--principal', principal, '--action', 'bedrock:InvokeModel', '--resource', resource, '--json', ...extra]);
+  const r = cli(['policy', 'simulate', '--config', config, '--principal', principal, '--action', 'bedrock:InvokeModel', '--resource', resource, '--source-ip', '10.1.2.3', '--json', ...extra]);
   assert.ok(r.code === 0 || r.code === 1, r.err);
   return JSON.parse(r.out);
 }
@@ -93,4 +95,13 @@ test('a production principal without a production-ai-* workload tag cannot invok
   assert.equal(r.decision, 'Denied');
   assert.equal(r.evaluations[0].decision, 'ExplicitlyDenied');
   assert.ok(r.evaluations[0].statements.some((s) => s.includes('ProductionInvocationOnlyForProductionWorkloads')));
+});
+
+test('from outside the private network nobody can invoke: the endpoint policy is a second lock', () => {
+  assert.deepEqual(whoCan(CHAT, '203.0.113.9'), []);
+  const r = cli(['policy', 'simulate', '--config', config, '--principal', 'chat-inference', '--action', 'bedrock:InvokeModel', '--resource', CHAT, '--source-ip', '203.0.113.9', '--json']);
+  assert.equal(r.code, 1, r.err);
+  const out = JSON.parse(r.out);
+  assert.equal(out.decision, 'Denied');
+  assert.match(out.evaluations.at(-1).message, /because no endpoint policy allows the bedrock:InvokeModel action/);
 });

@@ -1969,6 +1969,15 @@ TEST_F(AccessControlTest, TenantDeploymentRequiresASignedTenantHeaderOnSigV4) {
        .error_type = "AccessDeniedException",
        .message = "User: " + UserArn(kTestPrincipal) +
                   " named tenant 'globex', which this deployment does not serve"},
+      {.name = "two signed x-perimeter-tenant headers",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", fake, body,
+                                  "X-Perimeter-Tenant: acme\r\nX-Perimeter-Tenant: acme\r\n");
+           },
+       .status = 403,
+       .error_type = "AccessDeniedException",
+       .message = "the request has 2 x-perimeter-tenant headers; send exactly one"},
       {.name = "bearer request naming no tenant",
        .request = [&] { return BearerRequest(api_key_, "POST", "/v1/chat/completions", chat); },
        .status = 403,
