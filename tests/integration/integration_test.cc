@@ -376,6 +376,7 @@ struct AccessKey {
 struct SigningOptions {
   std::string region = "eu-west-1";
   std::chrono::seconds clock_offset{0};  // sign as if the time were now + clock_offset
+  std::string payload_hash;              // empty: the body's SHA-256
 };
 
 std::pair<std::string, std::string> SplitTarget(const std::string& target) {
@@ -390,7 +391,9 @@ std::string SigV4HeaderLines(const AccessKey& key, const std::string& method,
                              const std::string& target, const Headers& headers,
                              std::string_view body, const SigningOptions& options = {}) {
   auto [path, query] = SplitTarget(target);
-  identity::HttpRequestToSign r{method, path, query, headers, crypto::Sha256Hex(body)};
+  identity::HttpRequestToSign r{
+      method, path, query, headers,
+      options.payload_hash.empty() ? crypto::Sha256Hex(body) : options.payload_hash};
   identity::AwsCredentials credentials{key.id, crypto::SecretBytes(key.secret), ""};
   identity::SigningScope scope{options.region, "bedrock",
                                std::chrono::system_clock::now() + options.clock_offset};
@@ -1710,6 +1713,17 @@ TEST_F(AccessControlTest, RefusesEveryUnauthenticatedOrUnauthorizedRequestBefore
        .status = 403,
        .error_type = "InvalidSignatureException",
        .message = "Signature not yet current: ",
+       .message_contains = true},
+      {.name = "UNSIGNED-PAYLOAD over plain HTTP (the body would be outside the signature)",
+       .request =
+           [&] {
+             return SignedRequest(access_key_, "POST", fake, body,
+                                  "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD\r\n",
+                                  {.payload_hash = "UNSIGNED-PAYLOAD"});
+           },
+       .status = 403,
+       .error_type = "InvalidSignatureException",
+       .message = "x-amz-content-sha256: UNSIGNED-PAYLOAD is not accepted here",
        .message_contains = true},
       {.name = "scope region us-east-1 is not one of access.regions",
        .request =
