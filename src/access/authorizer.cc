@@ -56,30 +56,49 @@ Result<std::shared_ptr<const Authorizer>> Authorizer::Build(const config::Config
   return std::shared_ptr<const Authorizer>(std::move(a));
 }
 
-ContextKeys Authorizer::ContextFor(const iam::Caller& caller, const RequestFacts& facts) {
-  ContextKeys ctx = facts.extra;
-  ctx["aws:PrincipalArn"] = {caller.principal_arn};
-  ctx["aws:PrincipalAccount"] = {caller.account_id};
-  ctx["aws:PrincipalType"] = {caller.is_session ? "AssumedRole" : "User"};
-  ctx["aws:userid"] = {caller.user_id};
-  if (!caller.username.empty()) ctx["aws:username"] = {caller.username};
-  for (const auto& [k, v] : caller.tags) ctx["aws:PrincipalTag/" + k] = {v};
+namespace {
+
+// Calls set(key, values) for every global condition key of `caller` and `facts`.
+template <typename Set>
+void VisitContext(const iam::Caller& caller, const RequestFacts& facts, Set&& set) {
+  for (const auto& [k, v] : facts.extra) set(k, v);
+  set("aws:PrincipalArn", std::vector<std::string>{caller.principal_arn});
+  set("aws:PrincipalAccount", std::vector<std::string>{caller.account_id});
+  set("aws:PrincipalType", std::vector<std::string>{caller.is_session ? "AssumedRole" : "User"});
+  set("aws:userid", std::vector<std::string>{caller.user_id});
+  if (!caller.username.empty()) set("aws:username", std::vector<std::string>{caller.username});
+  for (const auto& [k, v] : caller.tags) {
+    set("aws:PrincipalTag/" + k, std::vector<std::string>{v});
+  }
   if (!caller.tags.empty()) {
     std::vector<std::string> keys;
     for (const auto& [k, v] : caller.tags) keys.push_back(k);
-    ctx["aws:PrincipalTagKeys"] = std::move(keys);
+    set("aws:PrincipalTagKeys", std::move(keys));
   }
-  if (!caller.source_identity.empty()) ctx["aws:SourceIdentity"] = {caller.source_identity};
-  if (facts.source_ip) ctx["aws:SourceIp"] = {facts.source_ip->ToString()};
-  ctx["aws:SecureTransport"] = {facts.secure_transport ? "true" : "false"};
-  if (!facts.requested_region.empty()) ctx["aws:RequestedRegion"] = {facts.requested_region};
-  ctx["aws:CurrentTime"] = {FormatRfc3339Millis(facts.now)};
-  ctx["aws:EpochTime"] = {std::to_string(
-      std::chrono::duration_cast<std::chrono::seconds>(facts.now.time_since_epoch()).count())};
+  if (!caller.source_identity.empty()) {
+    set("aws:SourceIdentity", std::vector<std::string>{caller.source_identity});
+  }
+  if (facts.source_ip) set("aws:SourceIp", std::vector<std::string>{facts.source_ip->ToString()});
+  set("aws:SecureTransport", std::vector<std::string>{facts.secure_transport ? "true" : "false"});
+  if (!facts.requested_region.empty()) {
+    set("aws:RequestedRegion", std::vector<std::string>{facts.requested_region});
+  }
+  set("aws:CurrentTime", std::vector<std::string>{FormatRfc3339Millis(facts.now)});
+  set("aws:EpochTime",
+      std::vector<std::string>{std::to_string(
+          std::chrono::duration_cast<std::chrono::seconds>(facts.now.time_since_epoch()).count())});
   // AWS sets MultiFactorAuthPresent only for temporary credentials; Perimeter's sessions never
   // carry MFA, so it is "false" for them and absent for long-term keys.
-  if (caller.is_session) ctx["aws:MultiFactorAuthPresent"] = {"false"};
-  if (!facts.tenant.empty()) ctx["perimeter:TenantId"] = {facts.tenant};
+  if (caller.is_session) set("aws:MultiFactorAuthPresent", std::vector<std::string>{"false"});
+  if (!facts.tenant.empty()) set("perimeter:TenantId", std::vector<std::string>{facts.tenant});
+}
+
+}  // namespace
+
+ContextKeys Authorizer::ContextFor(const iam::Caller& caller, const RequestFacts& facts) {
+  ContextKeys ctx;
+  VisitContext(caller, facts,
+               [&](const std::string& k, std::vector<std::string> v) { ctx[k] = std::move(v); });
   return ctx;
 }
 
@@ -98,7 +117,10 @@ AccessDecision Authorizer::Authorize(
   req.principal_account = caller.account_id;
   req.action = std::string(action);
   req.resource_arn = std::string(resource_arn);
-  req.context = ContextFor(caller, facts);
+  policy::RequestContext context;
+  VisitContext(caller, facts, [&](const std::string& k, std::vector<std::string> v) {
+    context.Set(k, std::move(v));
+  });
 
   policy::PolicySet ps;
   ps.identity_policies = caller.identity_policies;
@@ -112,7 +134,7 @@ AccessDecision Authorizer::Authorize(
   }
 
   AccessDecision d;
-  d.result = policy::Evaluate(req, ps);
+  d.result = policy::Evaluate(req, ps, std::move(context));
   if (!d.allowed()) {
     std::string who = caller.is_session ? "User: " + caller.arn : "User: " + caller.arn;
     std::string why = d.result.decision == policy::Decision::kExplicitlyDenied

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace perimeter::crypto {
 namespace {
@@ -15,6 +16,17 @@ namespace {
   std::abort();
 }
 
+// SHA-256 fetched once: EVP_sha256() makes every digest fetch the algorithm from the provider
+// again (a locked lookup), which cost more than hashing a short input.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    if (m == nullptr) DieOnOpenSslFailure("EVP_MD_fetch(SHA2-256)");
+    return m;
+  }();
+  return md;
+}
+
 }  // namespace
 
 struct Sha256Hasher::Ctx {
@@ -23,11 +35,15 @@ struct Sha256Hasher::Ctx {
 };
 
 Sha256Digest Sha256(std::string_view data) {
+  // One context per thread, reset for each digest.
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
   Sha256Digest out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != out.size()) {
-    DieOnOpenSslFailure("EVP_Digest(SHA-256)");
+  if (ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), Sha256Md(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+    DieOnOpenSslFailure("SHA-256");
   }
   return out;
 }
@@ -52,7 +68,7 @@ std::string HexEncode(const Sha256Digest& digest) {
 
 Sha256Hasher::Sha256Hasher() : ctx_(std::make_unique<Ctx>()) {
   ctx_->md = EVP_MD_CTX_new();
-  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
+  if (ctx_->md == nullptr || EVP_DigestInit_ex2(ctx_->md, Sha256Md(), nullptr) != 1) {
     DieOnOpenSslFailure("EVP_DigestInit_ex(SHA-256)");
   }
 }
@@ -73,7 +89,7 @@ Sha256Digest Sha256Hasher::Finish() {
   if (EVP_DigestFinal_ex(ctx_->md, out.data(), &len) != 1 || len != out.size()) {
     DieOnOpenSslFailure("EVP_DigestFinal_ex");
   }
-  if (EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
+  if (EVP_DigestInit_ex2(ctx_->md, Sha256Md(), nullptr) != 1) {
     DieOnOpenSslFailure("EVP_DigestInit_ex(SHA-256)");
   }
   return out;

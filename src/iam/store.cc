@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -454,7 +455,31 @@ Status PrepareDatabaseFile(const std::string& path) {
 
 IdentityStore::IdentityStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
+void IdentityStore::NoteOwnWrite() {
+  ++generation_;
+  if (shared_counter_ != nullptr) __atomic_add_fetch(shared_counter_, 1, __ATOMIC_SEQ_CST);
+}
+
+void IdentityStore::MapSharedCounter() {
+  const std::string file = path_ + "-version";
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;  // without it, data_version alone (read every time) still detects changes
+  struct stat st {};
+  void* map = MAP_FAILED;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0 &&
+      (st.st_size >= static_cast<off_t>(sizeof(uint64_t)) ||
+       ::ftruncate(fd, sizeof(uint64_t)) == 0)) {
+    map = ::mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  }
+  ::close(fd);
+  if (map != MAP_FAILED) {
+    shared_counter_ = static_cast<uint64_t*>(map);
+    last_shared_ = __atomic_load_n(shared_counter_, __ATOMIC_SEQ_CST);
+  }
+}
+
 IdentityStore::~IdentityStore() {
+  if (shared_counter_ != nullptr) ::munmap(shared_counter_, sizeof(uint64_t));
   for (auto& [sql, stmt] : statements_) {
     sqlite3_finalize(stmt);
   }
@@ -508,6 +533,8 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(const std::string& pa
     return version.status();
   }
   store->last_data_version_ = *version;
+  store->MapSharedCounter();
+  store->next_data_version_check_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   return store;
 }
 
@@ -993,6 +1020,18 @@ Status IdentityStore::RevokeApiKey(std::string_view key_id, int64_t now) {
 
 Result<uint64_t> IdentityStore::ChangeCounter() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (shared_counter_ != nullptr) {
+    // Fast path: another process's commit is announced through the shared counter; the
+    // database itself is read only when it moved, or once a second as a safety net.
+    const uint64_t shared = __atomic_load_n(shared_counter_, __ATOMIC_SEQ_CST);
+    const auto now = std::chrono::steady_clock::now();
+    if (shared == last_shared_ && now < next_data_version_check_) return generation_;
+    if (shared != last_shared_) {
+      last_shared_ = shared;
+      ++generation_;
+    }
+    next_data_version_check_ = now + std::chrono::seconds(1);
+  }
   // data_version changes when another connection commits; this connection's own commits are
   // counted by NoteOwnWrite. Folding both into one generation number keeps the result strictly
   // increasing whatever values data_version takes.

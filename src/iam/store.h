@@ -27,6 +27,7 @@
 //
 // Thread-safe: one connection, guarded by a mutex.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -124,7 +125,9 @@ class IdentityStore {
   Status SqliteError(int rc, std::string_view operation);
   Result<std::vector<PrincipalRecord>> QueryPrincipals(const char* sql, std::string_view arn);
   Status Revoke(const char* sql, std::string_view kind, std::string_view id, int64_t now);
-  void NoteOwnWrite() { ++generation_; }
+  // Counts this connection's commit and signals it to every other process (shared counter).
+  void NoteOwnWrite();
+  void MapSharedCounter();
 
   std::mutex mu_;
   sqlite3* db_;
@@ -134,6 +137,13 @@ class IdentityStore {
   std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
   int64_t last_data_version_ = 0;
   uint64_t generation_ = 0;
+  // The shared change signal: an 8-byte counter in <path>-version, mapped shared, that every
+  // writer increments after it commits. Reading it costs an atomic load, so ChangeCounter can
+  // run on every request; SQLite's data_version is still read at least once a second, so a
+  // writer that died between commit and increment delays nobody by more than that.
+  uint64_t* shared_counter_ = nullptr;  // mmap of the version file, or null if unavailable
+  uint64_t last_shared_ = 0;
+  std::chrono::steady_clock::time_point next_data_version_check_{};
 };
 
 }  // namespace perimeter::iam

@@ -705,6 +705,35 @@ TEST_F(IdentityStoreTest, ChangeCounterChangesAfterAnotherConnectionCommits) {
   EXPECT_NE(*after_revoke, *after_create);
 }
 
+TEST_F(IdentityStoreTest, ChangesByWritersThatBypassTheSharedCounterAreSeenWithinASecond) {
+  auto gateway = OpenStore();
+  ASSERT_NE(gateway, nullptr);
+  Result<uint64_t> before = gateway->ChangeCounter();
+  ASSERT_TRUE(before.ok());
+  // A plain SQLite connection (an operator with sqlite3, or a writer that died before it
+  // signalled) commits without touching the shared counter.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO principal_state(arn, active, changed_at) "
+                         "VALUES('arn:aws:iam::1:user/raw', 0, 5)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Result<uint64_t> after = gateway->ChangeCounter();
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(*after, *before);
+}
+
+TEST_F(IdentityStoreTest, TheSharedCounterFileIsPrivate) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->SetPrincipalActive("arn:aws:iam::1:user/x", false, 1).ok());
+  EXPECT_EQ(Mode(path_ + "-version"), 0600u);
+}
+
 // ---- Concurrency -------------------------------------------------------------------------------
 
 TEST_F(IdentityStoreTest, ConcurrentWritersOnOneAndTwoConnectionsAllSucceed) {

@@ -63,6 +63,12 @@ std::string_view DecisionName(Decision d) {
 }
 
 EvaluationResult Evaluate(const Request& request, const PolicySet& ps) {
+  RequestContext ctx;
+  for (const auto& [k, v] : request.context) ctx.Set(k, v);
+  return Evaluate(request, ps, std::move(ctx));
+}
+
+EvaluationResult Evaluate(const Request& request, const PolicySet& ps, RequestContext ctx) {
   std::string principal_account = request.principal_account.empty()
                                       ? std::string(ArnAccount(request.principal_arn))
                                       : request.principal_account;
@@ -70,8 +76,6 @@ EvaluationResult Evaluate(const Request& request, const PolicySet& ps) {
   if (resource_account.empty()) resource_account = std::string(ArnAccount(request.resource_arn));
   if (resource_account.empty()) resource_account = principal_account;
 
-  RequestContext ctx;
-  for (const auto& [k, v] : request.context) ctx.Set(k, v);
   // Global keys AWS always sets, unless the caller supplied them.
   if (!ctx.Find("aws:PrincipalArn")) ctx.Set("aws:PrincipalArn", {request.principal_arn});
   if (!ctx.Find("aws:PrincipalAccount") && !principal_account.empty()) {

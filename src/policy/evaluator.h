@@ -74,5 +74,9 @@ struct EvaluationResult {
 };
 
 EvaluationResult Evaluate(const Request& request, const PolicySet& policies);
+// The same with the condition keys already in a RequestContext (request.context is ignored):
+// saves building the map twice on the request path.
+EvaluationResult Evaluate(const Request& request, const PolicySet& policies,
+                          RequestContext context);
 
 }  // namespace perimeter::policy
