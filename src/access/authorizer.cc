@@ -58,6 +58,22 @@ Result<std::shared_ptr<const Authorizer>> Authorizer::Build(const config::Config
 
 namespace {
 
+// aws:CurrentTime as ISO 8601 UTC with whole seconds, formatted once per second per thread.
+const std::string& CurrentTimeText(std::chrono::system_clock::time_point now) {
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached;
+  const int64_t second =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (second != cached_second) {
+    std::string t = FormatRfc3339Millis(std::chrono::system_clock::time_point(
+        std::chrono::seconds(second)));  // "...T08:00:00.000Z"
+    if (t.size() > 5 && t.compare(t.size() - 5, 5, ".000Z") == 0) t.replace(t.size() - 5, 5, "Z");
+    cached = std::move(t);
+    cached_second = second;
+  }
+  return cached;
+}
+
 // Calls set(key, values) for every global condition key of `caller` and `facts`.
 template <typename Set>
 void VisitContext(const iam::Caller& caller, const RequestFacts& facts, Set&& set) {
@@ -83,7 +99,7 @@ void VisitContext(const iam::Caller& caller, const RequestFacts& facts, Set&& se
   if (!facts.requested_region.empty()) {
     set("aws:RequestedRegion", std::vector<std::string>{facts.requested_region});
   }
-  set("aws:CurrentTime", std::vector<std::string>{FormatRfc3339Millis(facts.now)});
+  set("aws:CurrentTime", std::vector<std::string>{CurrentTimeText(facts.now)});
   set("aws:EpochTime",
       std::vector<std::string>{std::to_string(
           std::chrono::duration_cast<std::chrono::seconds>(facts.now.time_since_epoch()).count())});

@@ -204,7 +204,9 @@ TEST_F(AuthorizerTest, ContextCarriesTheGlobalKeys) {
   EXPECT_EQ(k.at("aws:SecureTransport")[0], "true");
   EXPECT_EQ(k.at("aws:RequestedRegion")[0], "eu-west-1");
   EXPECT_EQ(k.at("aws:EpochTime")[0], "1800000000");
-  EXPECT_EQ(k.at("aws:CurrentTime")[0], "2027-01-15T08:00:00.000Z");
+  EXPECT_EQ(k.at("aws:CurrentTime")[0], "2027-01-15T08:00:00Z");
+  facts_.now += std::chrono::milliseconds(1500);
+  EXPECT_EQ(Authorizer::ContextFor(c, facts_).at("aws:CurrentTime")[0], "2027-01-15T08:00:01Z");
   EXPECT_EQ(k.at("perimeter:TenantId")[0], "acme");
   EXPECT_EQ(k.count("aws:MultiFactorAuthPresent"), 0u) << "absent for long-term credentials";
 }
