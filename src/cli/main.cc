@@ -43,7 +43,8 @@ Status EnsureStateDir(const std::string& dir) {
   return Status::Ok();
 }
 
-int Serve(const std::string& config_path) {
+// `program`: how this binary was invoked (argv[0]), so the printed example runs as shown.
+int Serve(const std::string& config_path, const std::string& program) {
   auto cfg = Load(config_path);
   if (!cfg.ok()) {
     std::cerr << "perimeter: " << cfg.status().message() << "\n";
@@ -85,8 +86,8 @@ int Serve(const std::string& config_path) {
   } else if (!bound->empty() && bound->front().url.rfind("http", 0) == 0) {
     const std::string cfg_flag = config_path.empty() ? "" : " --config " + config_path;
     std::cout << "perimeter: every model request needs credentials. Try it:\n"
-              << "  KEY=$(perimeter credentials create" << cfg_flag << " --principal " << user->name
-              << " --type api-key | tail -1)\n"
+              << "  KEY=$(" << program << " credentials create" << cfg_flag << " --principal "
+              << user->name << " --type api-key | tail -1)\n"
               << "  curl -s " << bound->front().url
               << "/v1/chat/completions -H \"Authorization: Bearer $KEY\" -H 'Content-Type: "
                  "application/json' -d "
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
     return perimeter::policy::RunPolicyEvalCases(in, std::cout, std::cerr);
   }
 
-  if (serve->parsed()) return Serve(serve_config);
+  if (serve->parsed()) return Serve(serve_config, argv[0]);
   if (check->parsed()) {
     auto c = config::LoadConfigFile(check_file);
     if (!c.ok()) {
