@@ -152,7 +152,8 @@ AccessDecision Authorizer::Authorize(
   AccessDecision d;
   d.result = policy::Evaluate(req, ps, std::move(context));
   if (!d.allowed()) {
-    std::string who = caller.is_session ? "User: " + caller.arn : "User: " + caller.arn;
+    // AWS says "User:" for assumed-role sessions too.
+    const std::string who = "User: " + caller.arn;
     std::string why = d.result.decision == policy::Decision::kExplicitlyDenied
                           ? d.result.reason
                           : "because " + ReplaceAll(d.result.reason, "the action",
