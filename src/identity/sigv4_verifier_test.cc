@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/strings.h"
 #include "crypto/hash.h"
+#include "identity/aws_signing_suite.h"
 #include "identity/sigv4.h"
 
 #ifndef PERIMETER_SHARED_DATA_DIR
@@ -34,6 +35,7 @@ namespace perimeter::identity {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace suite;  // NOLINT(google-build-using-namespace): test support
 using std::chrono::seconds;
 
 // --- A key store for tests -----------------------------------------------------------------------
@@ -78,35 +80,6 @@ class FakeKeyStore {
 
 // --- The official suite --------------------------------------------------------------------------
 
-fs::path SuiteDir() {
-  const char* env = std::getenv("PERIMETER_SHARED_DATA");
-  const fs::path base =
-      (env != nullptr && *env != '\0') ? fs::path(env) : fs::path(PERIMETER_SHARED_DATA_DIR);
-  return base / "aws-signing-test-suite" / "v4";
-}
-
-std::vector<std::string> CaseNames() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(SuiteDir(), ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory()) {
-      names.push_back(it->path().filename().string());
-    }
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::optional<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // A received request that owns its body (ReceivedRequest only views it).
 struct OwnedRequest {
   std::string method;
@@ -127,109 +100,22 @@ struct OwnedRequest {
   }
 };
 
-// The suite's raw HTTP/1.1 files, parsed as in sigv4_conformance_test.cc (obs-fold joined with a
-// space; the version split off at the last space because targets may contain raw spaces), with
-// header names lower-cased as our HTTP layer delivers them.
-std::optional<OwnedRequest> ParseRequest(std::string_view text) {
-  OwnedRequest out;
-  size_t pos = 0;
-  const auto next_line = [&](std::string_view* line) {
-    if (pos >= text.size()) {
-      return false;
-    }
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    *line = text.substr(pos, end - pos);
-    if (!line->empty() && line->back() == '\r') {
-      line->remove_suffix(1);
-    }
-    pos = std::min(text.size(), end + 1);
-    return true;
-  };
-  std::string_view line;
-  if (!next_line(&line)) {
+// The suite's raw HTTP/1.1 files (aws_signing_suite.h), with header names lower-cased as our
+// HTTP layer delivers them.
+std::optional<OwnedRequest> ParseOwnedRequest(std::string_view text) {
+  std::optional<suite::ParsedRequest> parsed = suite::ParseRequest(text);
+  if (!parsed) {
     return std::nullopt;
   }
-  const size_t first_space = line.find(' ');
-  const size_t last_space = line.rfind(' ');
-  if (first_space == std::string_view::npos || last_space <= first_space) {
-    return std::nullopt;
+  OwnedRequest out{std::move(parsed->method),
+                   std::move(parsed->path),
+                   std::move(parsed->query),
+                   {},
+                   std::move(parsed->body)};
+  for (auto& [name, value] : parsed->headers) {
+    out.headers.emplace_back(AsciiLower(name), std::move(value));
   }
-  out.method = std::string(line.substr(0, first_space));
-  const std::string_view target = line.substr(first_space + 1, last_space - first_space - 1);
-  const size_t question = target.find('?');
-  out.path = std::string(target.substr(0, question));
-  if (question != std::string_view::npos) {
-    out.query = std::string(target.substr(question + 1));
-  }
-  while (next_line(&line) && !line.empty()) {
-    if (line.front() == ' ' || line.front() == '\t') {
-      if (out.headers.empty()) {
-        return std::nullopt;
-      }
-      out.headers.back().second.append(" ").append(TrimWhitespace(line));
-      continue;
-    }
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) {
-      return std::nullopt;
-    }
-    out.headers.emplace_back(AsciiLower(line.substr(0, colon)),
-                             std::string(line.substr(colon + 1)));
-  }
-  out.body = std::string(text.substr(pos));
   return out;
-}
-
-struct SuiteContext {
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string token;
-  std::string region;
-  std::string service;
-  std::chrono::system_clock::time_point time;
-  bool normalize = true;
-  bool omit_session_token = false;
-};
-
-std::optional<SuiteContext> ParseContext(const std::string& json_text) {
-  boost::system::error_code ec;
-  const boost::json::value root = boost::json::parse(json_text, ec);
-  if (ec || !root.is_object()) {
-    return std::nullopt;
-  }
-  const boost::json::object& obj = root.as_object();
-  const auto get_string = [](const boost::json::object& o, const char* key) -> std::string {
-    const boost::json::value* v = o.if_contains(key);
-    return (v != nullptr && v->is_string()) ? std::string(v->as_string()) : std::string();
-  };
-  const auto get_bool = [&](const char* key, bool fallback) {
-    const boost::json::value* v = obj.if_contains(key);
-    return (v != nullptr && v->is_bool()) ? v->as_bool() : fallback;
-  };
-  const boost::json::value* creds = obj.if_contains("credentials");
-  if (creds == nullptr || !creds->is_object()) {
-    return std::nullopt;
-  }
-  SuiteContext ctx;
-  ctx.access_key_id = get_string(creds->as_object(), "access_key_id");
-  ctx.secret_access_key = get_string(creds->as_object(), "secret_access_key");
-  ctx.token = get_string(creds->as_object(), "token");
-  ctx.region = get_string(obj, "region");
-  ctx.service = get_string(obj, "service");
-  ctx.normalize = get_bool("normalize", true);
-  ctx.omit_session_token = get_bool("omit_session_token", false);
-  std::string amz = get_string(obj, "timestamp");
-  amz.erase(std::remove_if(amz.begin(), amz.end(), [](char c) { return c == '-' || c == ':'; }),
-            amz.end());
-  Result<std::chrono::system_clock::time_point> time = ParseAmzDate(amz);
-  if (!time.ok()) {
-    return std::nullopt;
-  }
-  ctx.time = *time;
-  return ctx;
 }
 
 // Replaces the first occurrence of `from` in `*s`; false if absent.
@@ -259,8 +145,9 @@ class SigV4VerifierSuiteTest : public testing::TestWithParam<std::string> {
     dir_ = SuiteDir() / GetParam();
     std::optional<std::string> context_text = ReadFile(dir_ / "context.json");
     ASSERT_TRUE(context_text.has_value()) << "cannot read " << (dir_ / "context.json");
-    std::optional<SuiteContext> ctx = ParseContext(*context_text);
-    ASSERT_TRUE(ctx.has_value()) << dir_ << ": bad context.json";
+    std::string error;
+    std::optional<SuiteContext> ctx = ParseContext(*context_text, &error);
+    ASSERT_TRUE(ctx.has_value()) << dir_ << ": " << error;
     ctx_ = std::move(*ctx);
     keys_.Add(ctx_.access_key_id, FakeKey{ctx_.secret_access_key, ctx_.token});
     options_.expected_service = ctx_.service;
@@ -271,7 +158,7 @@ class SigV4VerifierSuiteTest : public testing::TestWithParam<std::string> {
   OwnedRequest Load(const char* file) {
     std::optional<std::string> text = ReadFile(dir_ / file);
     EXPECT_TRUE(text.has_value()) << "cannot read " << (dir_ / file);
-    std::optional<OwnedRequest> request = ParseRequest(text.value_or(""));
+    std::optional<OwnedRequest> request = ParseOwnedRequest(text.value_or(""));
     EXPECT_TRUE(request.has_value()) << (dir_ / file) << " is not a parsable HTTP request";
     return request.value_or(OwnedRequest{});
   }
@@ -404,16 +291,6 @@ TEST_P(SigV4VerifierSuiteTest, PresignedFormIsRejectedWhenSignedTooFarInTheFutur
   EXPECT_EQ(v.error().type, "InvalidSignatureException");
   EXPECT_NE(v.error().message.find("Signature not yet current"), std::string::npos)
       << v.error().message;
-}
-
-std::string CaseTestName(const testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param;
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) {
-      c = '_';
-    }
-  }
-  return name;
 }
 
 INSTANTIATE_TEST_SUITE_P(AwsSigningTestSuiteV4, SigV4VerifierSuiteTest,
