@@ -53,6 +53,21 @@ Result<std::string> ListenerFor(const config::Config& cfg, const std::string& na
                          ") whose endpoint policies may differ; name one with --listener");
 }
 
+// The config and the directory over its state directory: what every principals / credentials
+// / simulate / who-can command starts from.
+struct Opened {
+  config::Config cfg;
+  std::shared_ptr<iam::Directory> dir;
+};
+
+Result<Opened> Open(const std::string& config_path) {
+  auto cfg = LoadConfig(config_path);
+  if (!cfg.ok()) return cfg.status();
+  auto dir = OpenDirectory(*cfg);
+  if (!dir.ok()) return dir.status();
+  return Opened{std::move(*cfg), std::move(*dir)};
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot read '" + path + "'");
@@ -222,14 +237,17 @@ std::optional<int> AdminCommands::Run() {
 }
 
 int AdminCommands::PrincipalsCreate() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
   if (user_.empty() == role_.empty()) {
     return Fail(InvalidArgument("name exactly one of --user NAME or --role NAME"));
   }
   iam::CreatePrincipalRequest req;
   req.type = role_.empty() ? iam::PrincipalType::kUser : iam::PrincipalType::kRole;
   req.name = role_.empty() ? user_ : role_;
+  if (role_.empty() && p_create_->count("--max-session-duration") > 0) {
+    return Fail(InvalidArgument(
+        "--max-session-duration applies to roles (it caps their AssumeRole sessions); users "
+        "have no sessions of their own"));
+  }
   req.account_id = account_;
   auto tags = ParseKeyValues(tags_, "--tag");
   if (!tags.ok()) return Fail(tags.status());
@@ -252,9 +270,10 @@ int AdminCommands::PrincipalsCreate() {
   auto d = ParseDuration(max_session_);
   if (!d.ok()) return Fail(d.status());
   req.max_session_duration = std::chrono::duration_cast<std::chrono::seconds>(*d);
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto rec = iam::CreatePrincipal(**dir, req);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
+  auto rec = iam::CreatePrincipal(dir, req);
   if (!rec.ok()) return Fail(rec.status());
   if (json_) {
     std::cout << json::serialize(json::object{{"arn", rec->arn}, {"uniqueId", rec->unique_id}})
@@ -266,11 +285,10 @@ int AdminCommands::PrincipalsCreate() {
 }
 
 int AdminCommands::PrincipalsList() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto all = (*dir)->AllPrincipals();
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
+  auto all = dir.AllPrincipals();
   if (!all.ok()) return Fail(all.status());
   for (const auto& p : *all) {
     if (json_) {
@@ -286,15 +304,14 @@ int AdminCommands::PrincipalsList() {
 }
 
 int AdminCommands::PrincipalsShow() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto arn = iam::ResolvePrincipal(**dir, principal_);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
+  auto arn = iam::ResolvePrincipal(dir, principal_);
   if (!arn.ok()) return Fail(arn.status());
-  auto p = (*dir)->FindPrincipal(*arn);
+  auto p = dir.FindPrincipal(*arn);
   json::object o = PrincipalJson(*p);
-  auto creds = iam::ListCredentials(**dir, *arn);
+  auto creds = iam::ListCredentials(dir, *arn);
   if (!creds.ok()) return Fail(creds.status());
   json::array ca;
   for (const auto& c : *creds) {
@@ -309,50 +326,47 @@ int AdminCommands::PrincipalsShow() {
 }
 
 int AdminCommands::PrincipalsTag() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
   auto tags = ParseKeyValues(tags_, "a tag");
   if (!tags.ok()) return Fail(tags.status());
   if (tags->empty() && remove_tags_.empty())
     return Fail(InvalidArgument("give tags as KEY=VALUE and/or --remove KEY"));
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto arn = iam::ResolvePrincipal(**dir, principal_);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
+  auto arn = iam::ResolvePrincipal(dir, principal_);
   if (!arn.ok()) return Fail(arn.status());
-  if (Status s = iam::TagPrincipal(**dir, *arn, *tags, remove_tags_); !s.ok()) return Fail(s);
+  if (Status s = iam::TagPrincipal(dir, *arn, *tags, remove_tags_); !s.ok()) return Fail(s);
   std::cout << "tagged " << *arn << "\n";
   return 0;
 }
 
 int AdminCommands::PrincipalsSetActive(bool active) {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto arn = iam::ResolvePrincipal(**dir, principal_);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
+  auto arn = iam::ResolvePrincipal(dir, principal_);
   if (!arn.ok()) return Fail(arn.status());
-  if (Status s = iam::SetPrincipalActive(**dir, *arn, active); !s.ok()) return Fail(s);
+  if (Status s = iam::SetPrincipalActive(dir, *arn, active); !s.ok()) return Fail(s);
   std::cout << (active ? "activated " : "deactivated ") << *arn
             << (active ? "\n" : ": its credentials and sessions are refused from now on\n");
   return 0;
 }
 
 int AdminCommands::CredentialsCreate() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
   std::optional<std::chrono::seconds> expires;
   if (!expires_in_.empty()) {
     auto d = ParseDuration(expires_in_);
     if (!d.ok()) return Fail(d.status());
     expires = std::chrono::duration_cast<std::chrono::seconds>(*d);
   }
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto arn = iam::ResolvePrincipal(**dir, principal_);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
+  auto arn = iam::ResolvePrincipal(dir, principal_);
   if (!arn.ok()) return Fail(arn.status());
   const auto type =
       cred_type_ == "api-key" ? iam::CredentialType::kApiKey : iam::CredentialType::kAccessKey;
-  auto c = iam::CreateCredential(**dir, *arn, type, expires, description_);
+  auto c = iam::CreateCredential(dir, *arn, type, expires, description_);
   if (!c.ok()) return Fail(c.status());
   const std::string_view secret = c->secret.RevealSecretForUse();
   if (json_) {
@@ -381,20 +395,19 @@ int AdminCommands::CredentialsCreate() {
 }
 
 int AdminCommands::CredentialsList() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
   std::string arn;
   if (!principal_.empty()) {
-    auto a = iam::ResolvePrincipal(**dir, principal_);
+    auto a = iam::ResolvePrincipal(dir, principal_);
     if (!a.ok()) return Fail(a.status());
     arn = *a;
   }
-  auto creds = iam::ListCredentials(**dir, arn);
+  auto creds = iam::ListCredentials(dir, arn);
   if (!creds.ok()) return Fail(creds.status());
   const int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>((*dir)->clock().Now().time_since_epoch())
+      std::chrono::duration_cast<std::chrono::seconds>(dir.clock().Now().time_since_epoch())
           .count();
   for (const auto& c : *creds) {
     std::string state = c.revoked_at                          ? "revoked"
@@ -421,31 +434,30 @@ int AdminCommands::CredentialsList() {
 }
 
 int AdminCommands::CredentialsRevoke() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  if (Status s = iam::RevokeCredential(**dir, cred_id_); !s.ok()) return Fail(s);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  iam::Directory& dir = *opened->dir;
+  if (Status s = iam::RevokeCredential(dir, cred_id_); !s.ok()) return Fail(s);
   std::cout << "revoked " << cred_id_ << ": refused from its next request\n";
   return 0;
 }
 
 int AdminCommands::PolicySimulate() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto authz = access::Authorizer::Build(*cfg);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  const config::Config& cfg = opened->cfg;
+  iam::Directory& dir = *opened->dir;
+  auto authz = access::Authorizer::Build(cfg);
   if (!authz.ok()) return Fail(authz.status());
-  auto arn = iam::ResolvePrincipal(**dir, principal_);
+  auto arn = iam::ResolvePrincipal(dir, principal_);
   if (!arn.ok()) return Fail(arn.status());
-  auto caller = (*dir)->CallerForPrincipal(*arn);
+  auto caller = dir.CallerForPrincipal(*arn);
   if (!caller.ok()) return Fail(caller.status());
   access::RequestFacts facts;
-  facts.now = (*dir)->clock().Now();
+  facts.now = dir.clock().Now();
   facts.secure_transport = !insecure_;
-  facts.requested_region = region_.empty() ? cfg->access.regions.front() : region_;
-  auto listener = ListenerFor(*cfg, listener_);
+  facts.requested_region = region_.empty() ? cfg.access.regions.front() : region_;
+  auto listener = ListenerFor(cfg, listener_);
   if (!listener.ok()) return Fail(listener.status());
   facts.listener = *listener;
   if (!source_ip_.empty()) {
@@ -473,7 +485,7 @@ int AdminCommands::PolicySimulate() {
     allowed = allowed && d.allowed();
   };
   // As the gateway: a deactivated principal is refused outright.
-  if (auto p = (*dir)->FindPrincipal(*arn); p && !p->record.active) {
+  if (auto p = dir.FindPrincipal(*arn); p && !p->record.active) {
     access::AccessDecision off;
     off.message = "User: " + caller->arn + " is deactivated; all its credentials are refused";
     record(caller->arn, action_, resource_, off);
@@ -483,7 +495,7 @@ int AdminCommands::PolicySimulate() {
   // (--tenant here, a signed x-perimeter-tenant header at the gateway).
   std::string bound;
   const config::TenantConfig* own_role_tenant = nullptr;
-  for (const auto& t : cfg->access.tenants) {
+  for (const auto& t : cfg.access.tenants) {
     if (caller->is_session && caller->principal_arn == t.role_arn) {
       own_role_tenant = &t;
       bound = t.id;
@@ -497,7 +509,7 @@ int AdminCommands::PolicySimulate() {
     record(caller->arn, action_, resource_, other);
   }
   if (tenant_.empty()) tenant_ = bound;
-  if (tenant_.empty() && !cfg->access.tenants.empty()) {
+  if (tenant_.empty() && !cfg.access.tenants.empty()) {
     access::AccessDecision none;
     none.message = "User: " + caller->arn +
                    " has no tenant: this deployment serves tenants, so a request must name one "
@@ -509,11 +521,11 @@ int AdminCommands::PolicySimulate() {
     facts.tenant = tenant_;
   }
   if (!tenant_.empty() && !(own_role_tenant && own_role_tenant->id == tenant_)) {
-    auto t = std::find_if(cfg->access.tenants.begin(), cfg->access.tenants.end(),
+    auto t = std::find_if(cfg.access.tenants.begin(), cfg.access.tenants.end(),
                           [&](const config::TenantConfig& tc) { return tc.id == tenant_; });
-    if (t == cfg->access.tenants.end())
+    if (t == cfg.access.tenants.end())
       return Fail(NotFound("no tenant '" + tenant_ + "' in the config"));
-    auto role = (*dir)->FindRole(t->role_arn);
+    auto role = dir.FindRole(t->role_arn);
     if (!role) return Fail(NotFound("the role of tenant '" + tenant_ + "' is not active"));
     access::RequestFacts assume = facts;
     assume.extra["sts:RoleSessionName"] = {"perimeter-" + tenant_};
@@ -522,7 +534,7 @@ int AdminCommands::PolicySimulate() {
     iam::SessionRequest sr;
     sr.role_session_name = "perimeter-" + tenant_;
     sr.tenant = tenant_;
-    auto session = (*dir)->SessionCaller(*caller, *role, sr);
+    auto session = dir.SessionCaller(*caller, *role, sr);
     if (!session.ok()) return Fail(session.status());
     record(session->arn, action_, resource_,
            (*authz)->Authorize(*session, action_, resource_, facts));
@@ -604,28 +616,28 @@ int AdminCommands::PolicyLint() {
 }
 
 int AdminCommands::WhoCan() {
-  auto cfg = LoadConfig(config_path_);
-  if (!cfg.ok()) return Fail(cfg.status());
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return Fail(dir.status());
-  auto authz = access::Authorizer::Build(*cfg);
+  auto opened = Open(config_path_);
+  if (!opened.ok()) return Fail(opened.status());
+  const config::Config& cfg = opened->cfg;
+  iam::Directory& dir = *opened->dir;
+  auto authz = access::Authorizer::Build(cfg);
   if (!authz.ok()) return Fail(authz.status());
   access::RequestFacts facts;
-  facts.now = (*dir)->clock().Now();
+  facts.now = dir.clock().Now();
   facts.secure_transport = true;
-  auto listener = ListenerFor(*cfg, listener_);
+  auto listener = ListenerFor(cfg, listener_);
   if (!listener.ok()) return Fail(listener.status());
   facts.listener = *listener;
   std::string region = region_;
   if (region.empty()) region = std::string(access::Authorizer::ArnRegion(resource_));
-  if (region.empty()) region = cfg->access.regions.front();
+  if (region.empty()) region = cfg.access.regions.front();
   facts.requested_region = region;
   if (!source_ip_.empty()) {
     auto ip = IpAddress::Parse(source_ip_);
     if (!ip.ok()) return Fail(ip.status());
     facts.source_ip = *ip;
   }
-  auto found = access::WhoCan(**dir, **authz, action_, resource_, facts);
+  auto found = access::WhoCan(dir, **authz, action_, resource_, facts);
   if (!found.ok()) return Fail(found.status());
   const auto& entries = *found;
   for (const auto& e : entries) {

@@ -105,3 +105,9 @@ test('from outside the private network nobody can invoke: the endpoint policy is
   assert.equal(out.decision, 'Denied');
   assert.match(out.evaluations.at(-1).message, /because no endpoint policy allows the bedrock:InvokeModel action/);
 });
+
+test('the CLI refuses options that do not apply, saying why', () => {
+  const r = cli(['principals', 'create', '--config', config, '--user', 'intern', '--max-session-duration', '2h']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--max-session-duration applies to roles/);
+});
