@@ -10,28 +10,12 @@
 #include <string>
 
 #include "crypto/hash.h"
+#include "crypto/test_hex.h"
 
 namespace perimeter::crypto {
 namespace {
 
-std::string HexDecode(std::string_view hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    ADD_FAILURE() << "bad hex digit in test vector: " << c;
-    return 0;
-  };
-  EXPECT_EQ(hex.size() % 2, 0u);
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
+using test_support::HexDecode;
 
 SecretBytes KeyFromHex(std::string_view hex) { return SecretBytes(HexDecode(hex)); }
 

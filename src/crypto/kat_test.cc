@@ -18,28 +18,12 @@
 #include "crypto/hash.h"
 #include "crypto/hkdf.h"
 #include "crypto/hmac.h"
+#include "crypto/test_hex.h"
 
 namespace perimeter::crypto {
 namespace {
 
-std::string HexDecode(std::string_view hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    ADD_FAILURE() << "bad hex digit in test vector: " << c;
-    return 0;
-  };
-  EXPECT_EQ(hex.size() % 2, 0u);
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
+using test_support::HexDecode;
 
 // Bytes from..to inclusive, as RFC 5869 test case 2 writes its inputs (0x00..0x4f etc.).
 std::string ByteRange(int from, int to) {
