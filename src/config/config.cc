@@ -663,6 +663,88 @@ class Parser {
     return Status::Ok();
   }
 
+  Status Bool(const YAML::Node& n, const std::string& path, bool& out) const {
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false"))
+      return Error(n, path, "expected true or false");
+    out = n.Scalar() == "true";
+    return Status::Ok();
+  }
+
+  Status Seconds(const YAML::Node& n, const std::string& path, std::chrono::seconds& out) const {
+    milliseconds ms{0};
+    PERIMETER_RETURN_IF_ERROR(Duration(n, path, ms));
+    out = std::chrono::duration_cast<std::chrono::seconds>(ms);
+    return Status::Ok();
+  }
+
+  Status Keys(const YAML::Node& n, KeysConfig& k) const {
+    PERIMETER_RETURN_IF_ERROR(ExpectMap(
+        n, "keys",
+        {"backend", "root_key_file", "aws_kms", "rotation_period", "audit_log", "audit_sync_each",
+         "data_key_cache", "data_key_cache_max_age", "data_key_cache_max_uses"}));
+    if (n["backend"]) {
+      PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["backend"], "keys.backend", k.backend));
+      if (k.backend != "local" && k.backend != "aws-kms")
+        return Error(n["backend"], "keys.backend", "expected 'local' or 'aws-kms'");
+    }
+    if (n["root_key_file"])
+      PERIMETER_RETURN_IF_ERROR(
+          NonEmptyString(n["root_key_file"], "keys.root_key_file", k.root_key_file));
+    if (n["aws_kms"]) {
+      const YAML::Node& a = n["aws_kms"];
+      PERIMETER_RETURN_IF_ERROR(
+          ExpectMap(a, "keys.aws_kms", {"region", "key_id", "endpoint_url", "ca_file", "profile"}));
+      const std::pair<const char*, std::string*> fields[] = {
+          {"region", &k.aws_kms.region},
+          {"key_id", &k.aws_kms.key_id},
+          {"endpoint_url", &k.aws_kms.endpoint_url},
+          {"ca_file", &k.aws_kms.ca_file},
+          {"profile", &k.aws_kms.profile}};
+      for (const auto& [name, out] : fields) {
+        if (a[name])
+          PERIMETER_RETURN_IF_ERROR(
+              NonEmptyString(a[name], std::string("keys.aws_kms.") + name, *out));
+      }
+    }
+    if (k.backend == "aws-kms" && (k.aws_kms.region.empty() || k.aws_kms.key_id.empty())) {
+      return Error(n, "keys.aws_kms",
+                   "backend aws-kms needs keys.aws_kms.region and keys.aws_kms.key_id (the AWS "
+                   "KMS key that wraps Perimeter's keys)");
+    }
+    if (n["rotation_period"]) {
+      PERIMETER_RETURN_IF_ERROR(
+          Seconds(n["rotation_period"], "keys.rotation_period", k.rotation_period));
+      const int64_t days = k.rotation_period.count() / 86400;
+      if (k.rotation_period.count() != 0 &&
+          (k.rotation_period.count() % 86400 != 0 || days < 90 || days > 2560)) {
+        return Error(n["rotation_period"], "keys.rotation_period",
+                     "must be whole days from 90d to 2560d, or 0 to turn automatic rotation off");
+      }
+    }
+    if (n["audit_log"])
+      PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["audit_log"], "keys.audit_log", k.audit_log));
+    if (n["audit_sync_each"])
+      PERIMETER_RETURN_IF_ERROR(
+          Bool(n["audit_sync_each"], "keys.audit_sync_each", k.audit_sync_each));
+    if (n["data_key_cache"])
+      PERIMETER_RETURN_IF_ERROR(Bool(n["data_key_cache"], "keys.data_key_cache", k.data_key_cache));
+    if (n["data_key_cache_max_age"]) {
+      PERIMETER_RETURN_IF_ERROR(Seconds(n["data_key_cache_max_age"], "keys.data_key_cache_max_age",
+                                        k.data_key_cache_max_age));
+      if (k.data_key_cache_max_age.count() < 1 || k.data_key_cache_max_age.count() > 86400)
+        return Error(n["data_key_cache_max_age"], "keys.data_key_cache_max_age",
+                     "must be between 1s and 24h");
+    }
+    if (n["data_key_cache_max_uses"]) {
+      PERIMETER_RETURN_IF_ERROR(UInt(n["data_key_cache_max_uses"], "keys.data_key_cache_max_uses",
+                                     uint64_t{1} << 32, k.data_key_cache_max_uses));
+      if (k.data_key_cache_max_uses == 0)
+        return Error(n["data_key_cache_max_uses"], "keys.data_key_cache_max_uses",
+                     "must be at least 1");
+    }
+    return Status::Ok();
+  }
+
   Result<Config> Parse(const YAML::Node& root) const {
     Config c;
     c.source = source_;
@@ -670,8 +752,10 @@ class Parser {
       return InvalidArgument(source_ + ": the file is empty; see `perimeter config defaults`");
     }
     PERIMETER_RETURN_IF_ERROR(ExpectMap(
-        root, "", {"server", "access", "listeners", "upstreams", "routes", "limits", "logging"}));
+        root, "",
+        {"server", "access", "keys", "listeners", "upstreams", "routes", "limits", "logging"}));
     if (root["server"]) PERIMETER_RETURN_IF_ERROR(Server(root["server"], c.server));
+    if (root["keys"]) PERIMETER_RETURN_IF_ERROR(Keys(root["keys"], c.keys));
     if (root["access"]) PERIMETER_RETURN_IF_ERROR(Access(root["access"], c.access));
     if (root["limits"]) PERIMETER_RETURN_IF_ERROR(Limits(root["limits"], c.limits));
     if (root["logging"]) {

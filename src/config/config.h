@@ -133,9 +133,37 @@ struct AccessConfig {
   std::string PrincipalArn(const PrincipalConfig& p) const;
 };
 
+// The KMS (kms/kms.h): where CMK material is protected and how keys behave.
+struct AwsKmsBackendConfig {
+  std::string region;  // required for backend aws-kms
+  std::string key_id;  // the AWS KMS key (id, ARN or alias) that wraps Perimeter's keys
+  std::string
+      endpoint_url;  // VPC endpoint or test mock; default https://kms.<region>.amazonaws.com
+  std::string ca_file;
+  std::string profile;  // shared-credentials-file profile; default: the usual AWS chain
+};
+
+struct KeysConfig {
+  std::string backend = "local";  // "local" (the root key) or "aws-kms"
+  // local: the root key file; empty = PERIMETER_ROOT_KEY_FILE if set, else <state_dir>/root.key
+  // (created on first start).
+  std::string root_key_file;
+  AwsKmsBackendConfig aws_kms;
+  // Automatic rotation period of new keys: 90d-2560d, or 0 for none.
+  std::chrono::seconds rotation_period{std::chrono::hours(24 * 365)};
+  // Key-use events: a JSON-lines file (relative paths are under state_dir) until the audit log
+  // takes them; sync_each fdatasyncs every event.
+  std::string audit_log = "key-audit.jsonl";
+  bool audit_sync_each = false;
+  bool data_key_cache = true;
+  std::chrono::seconds data_key_cache_max_age{300};
+  uint64_t data_key_cache_max_uses = 1000;
+};
+
 struct Config {
   ServerConfig server;
   AccessConfig access;
+  KeysConfig keys;
   std::vector<ListenerConfig> listeners;
   std::vector<UpstreamConfig> upstreams;
   std::vector<RouteConfig> routes;

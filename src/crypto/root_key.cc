@@ -280,4 +280,27 @@ Result<SecretBytes> LoadOrCreateRootKey(const std::string& state_dir) {
   }
 }
 
+Result<SecretBytes> LoadRootKeyFile(const std::string& path) {
+  if (path.empty() || path.size() > kMaxStateDirBytes || path.find('\0') != std::string::npos) {
+    return InvalidArgument("the root key file path is empty, longer than " +
+                           std::to_string(kMaxStateDirBytes) + " bytes or contains a NUL byte");
+  }
+  Result<ReadAttempt> attempt = ReadRootKeyFile(path);
+  if (!attempt.ok()) {
+    return attempt.status();
+  }
+  switch (attempt->kind) {
+    case ReadAttempt::Kind::kKey:
+      return std::move(attempt->key);
+    case ReadAttempt::Kind::kMissing:
+      return FailedPrecondition("root key file " + path +
+                                " does not exist; point the setting at the root key file (a "
+                                "regular file of " +
+                                std::to_string(kRootKeyBytes) + " random bytes, mode 0600)");
+    case ReadAttempt::Kind::kIncomplete:
+      break;
+  }
+  return WrongSize(path, attempt->size);
+}
+
 }  // namespace perimeter::crypto

@@ -18,7 +18,7 @@
 //
 // Safe to call from several processes at once: exactly one creates the key and the others read
 // it (a reader that finds the file still being written waits up to about one second). Thread-safe.
-// Issue "keys/KMS" will put this behind a key-management interface; keep this small until then.
+// The KMS's LocalKeyBackend (kms/backend.h) wraps every CMK version under a key derived from it.
 
 #include <cstddef>
 #include <string>
@@ -36,5 +36,9 @@ inline constexpr char kRootKeyFileName[] = "root.key";
 // that fails the checks above (nothing is created or changed then); Internal for I/O or CSPRNG
 // failures.
 Result<SecretBytes> LoadOrCreateRootKey(const std::string& state_dir);
+
+// The root key in an existing file at `path` (e.g. on a mounted secret volume), with the same
+// checks; it is never created. FailedPrecondition when it is missing or fails a check.
+Result<SecretBytes> LoadRootKeyFile(const std::string& path);
 
 }  // namespace perimeter::crypto

@@ -117,12 +117,10 @@ Result<CreatedCredential> CreateCredential(Directory& dir, std::string_view prin
     out.expires_at = now + expires_in->count();
   }
   if (type == CredentialType::kAccessKey) {
-    auto root = crypto::LoadOrCreateRootKey(dir.config().server.state_dir);
-    if (!root.ok()) return root.status();
     AccessKeyRecord k;
     k.access_key_id = NewAccessKeyId();
     out.secret = NewSecretAccessKey();
-    auto sealed = SealAccessKeySecret(*root, k.access_key_id, out.secret);
+    auto sealed = dir.SealAccessKeySecret(*p, k.access_key_id, out.secret);
     if (!sealed.ok()) return sealed.status();
     k.sealed_secret = std::move(*sealed);
     k.principal_arn = std::string(principal_arn);

@@ -14,6 +14,7 @@
 #include "crypto/hmac.h"
 #include "crypto/random.h"
 #include "crypto/root_key.h"
+#include "kms/ciphertext.h"
 
 namespace perimeter::iam {
 
@@ -149,11 +150,12 @@ crypto::SecretBytes NewSecretAccessKey() {
   return s;
 }
 
-Result<std::string> SealAccessKeySecret(const crypto::SecretBytes& root_key,
-                                        std::string_view access_key_id,
-                                        const crypto::SecretBytes& secret) {
-  crypto::SecretBytes k = DeriveKey(root_key, "perimeter/access-key-secret/v1");
-  return crypto::AeadSeal(k, secret.RevealSecretForUse(), access_key_id);
+kms::EncryptionContext AccessKeySecretContext(std::string_view access_key_id,
+                                              std::string_view tenant) {
+  kms::EncryptionContext c{{"purpose", "access-key-secret"},
+                           {"access-key-id", std::string(access_key_id)}};
+  if (!tenant.empty()) c["tenant"] = std::string(tenant);
+  return c;
 }
 
 NewApiKey GenerateApiKey() {
@@ -169,10 +171,12 @@ NewApiKey GenerateApiKey() {
 }
 
 Directory::Directory(std::shared_ptr<const config::Config> cfg, const Clock& clock,
-                     std::unique_ptr<IdentityStore> store, crypto::SecretBytes root_key)
+                     std::unique_ptr<IdentityStore> store, crypto::SecretBytes root_key,
+                     kms::KmsRuntime keys)
     : cfg_(std::move(cfg)),
       clock_(clock),
       store_(std::move(store)),
+      keys_(std::move(keys)),
       access_key_seal_key_(DeriveKey(root_key, "perimeter/access-key-secret/v1")),
       session_seal_key_(DeriveKey(root_key, "perimeter/sts-session/v1")) {}
 
@@ -181,8 +185,18 @@ Result<std::shared_ptr<Directory>> Directory::Open(const config::Config& cfg, co
   if (!root.ok()) return root.status();
   auto store = IdentityStore::Open(cfg.server.state_dir + "/identity.db");
   if (!store.ok()) return store.status();
+  auto keys = kms::OpenKmsRuntime(cfg, clock);
+  if (!keys.ok()) return keys.status();
+  for (const auto& t : cfg.access.tenants) {
+    auto ensured = keys->kms->EnsureTenant(t.id, t.role_arn);
+    if (!ensured.ok()) {
+      return Status(ensured.status().code(),
+                    "tenant " + t.id + ": its key cannot be set up: " + ensured.status().message());
+    }
+  }
   std::shared_ptr<Directory> d(new Directory(std::make_shared<const config::Config>(cfg), clock,
-                                             std::move(*store), std::move(*root)));
+                                             std::move(*store), std::move(*root),
+                                             std::move(*keys)));
   for (const auto& p : cfg.access.principals) {
     auto compiled = CompilePrincipal(RecordFromConfig(cfg.access, p));
     if (!compiled.ok()) return compiled.status();
@@ -417,12 +431,67 @@ Result<crypto::SecretBytes> Directory::SecretFor(std::string_view akid,
   PERIMETER_RETURN_IF_ERROR(
       CheckCredential(p == snap.value()->principals.end() ? nullptr : p->second.get(), k.revoked_at,
                       k.expires_at, ToUnix(clock_.Now()), "The access key"));
-  auto secret = crypto::AeadOpen(access_key_seal_key_, k.sealed_secret, k.access_key_id);
-  if (!secret.ok()) {
-    return Internal("the stored secret of access key " + k.access_key_id +
-                    " cannot be unsealed with this state directory's root key");
+  return UnsealAccessKeySecret(**snap, k);
+}
+
+Result<std::string> Directory::SealAccessKeySecret(const Principal& principal,
+                                                   std::string_view access_key_id,
+                                                   const crypto::SecretBytes& secret) {
+  std::string tenant;
+  if (auto t = principal.record.tags.find("perimeter:tenant"); t != principal.record.tags.end())
+    tenant = t->second;
+  std::string key;
+  if (tenant.empty()) {
+    auto env = keys_.kms->EnvironmentKey();
+    if (!env.ok()) return env.status();
+    key = env->key_id;
+  } else {
+    auto t = keys_.kms->GetTenant(tenant);
+    if (!t.ok()) return t.status();
+    if (!t->has_value()) {
+      return FailedPrecondition(principal.record.arn + " is tagged perimeter:tenant=" + tenant +
+                                ", but tenant " + tenant +
+                                " has no key: declare the tenant under access.tenants or run "
+                                "`perimeter tenants create " +
+                                tenant + " --role <role ARN>`");
+    }
+    key = (*t)->key_id;
   }
-  return std::move(*secret);
+  return keys_.kms->Encrypt(keys_.kms->Gateway(), key, secret.RevealSecretForUse(),
+                            AccessKeySecretContext(access_key_id, tenant));
+}
+
+Result<crypto::SecretBytes> Directory::UnsealAccessKeySecret(const Snapshot& snap,
+                                                             const AccessKeyRecord& k) {
+  {
+    std::lock_guard lock(snap.secrets_mu);
+    if (auto it = snap.secrets.find(k.access_key_id); it != snap.secrets.end())
+      return it->second->Clone();
+  }
+  Result<crypto::SecretBytes> secret = Internal("unreachable");
+  if (StartsWith(k.sealed_secret, kms::kCiphertextMagic.substr(0, 3))) {
+    auto tenant = keys_.kms->TenantOfCiphertext(k.sealed_secret);
+    if (!tenant.ok()) return tenant.status();
+    auto opened = keys_.kms->Decrypt(keys_.kms->Gateway(), k.sealed_secret,
+                                     AccessKeySecretContext(k.access_key_id, *tenant));
+    if (!opened.ok()) {
+      return Status(opened.status().code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
+                                                                       : StatusCode::kInternal,
+                    "the stored secret of access key " + k.access_key_id +
+                        " cannot be decrypted: " + opened.status().message());
+    }
+    secret = std::move(opened->plaintext);
+  } else {
+    auto opened = crypto::AeadOpen(access_key_seal_key_, k.sealed_secret, k.access_key_id);
+    if (!opened.ok()) {
+      return Internal("the stored secret of access key " + k.access_key_id +
+                      " cannot be unsealed with this state directory's root key");
+    }
+    secret = std::move(*opened);
+  }
+  std::lock_guard lock(snap.secrets_mu);
+  snap.secrets[k.access_key_id] = std::make_shared<const crypto::SecretBytes>(secret->Clone());
+  return secret;
 }
 
 Result<Caller> Directory::CallerForAccessKey(std::string_view akid,

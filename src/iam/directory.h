@@ -14,6 +14,13 @@
 // deactivated by the CLI in another process is refused on its next request. Nothing is cached
 // beyond that snapshot, and the snapshot is never older than the last committed change.
 //
+// Access-key secrets are stored envelope-encrypted by the KMS (kms/kms.h): under the tenant's
+// CMK when the user is tagged perimeter:tenant, else under the environment key, with the
+// encryption context {purpose: access-key-secret, access-key-id: <id>[, tenant: <id>]}. The
+// gateway decrypts a key's secret on its first use after each snapshot load (one recorded key
+// use) and keeps it in the snapshot; secrets sealed by earlier versions directly under the root
+// key still open.
+//
 // Session tokens are self-contained: the session (role, name, tags, expiry, secret, and the
 // principal and long-term key it descends from) sealed with AES-256-GCM under a key derived from
 // the state directory's root key, bound to the ASIA access key id as associated data. Each use
@@ -37,6 +44,7 @@
 #include "crypto/secret.h"
 #include "iam/records.h"
 #include "iam/store.h"
+#include "kms/runtime.h"
 #include "policy/evaluator.h"
 
 namespace perimeter::iam {
@@ -96,8 +104,9 @@ inline constexpr std::chrono::seconds kRoleChainingMaxDuration{3600};
 
 class Directory {
  public:
-  // Opens <state_dir>/identity.db and the root key (creating both on first use) and compiles the
-  // config's principals. Fails if a CLI-created principal collides with a config one.
+  // Opens <state_dir>/identity.db, the root key and the KMS (kms/runtime.h), creating them on
+  // first use, makes sure every tenant of the config has its CMK, and compiles the config's
+  // principals. Fails if a CLI-created principal collides with a config one.
   static Result<std::shared_ptr<Directory>> Open(const config::Config& cfg, const Clock& clock);
 
   // For SigV4: the secret of a long-term key or of a session's ASIA key. Status codes follow
@@ -137,6 +146,13 @@ class Directory {
   const config::Config& config() const { return *cfg_; }
   const Clock& clock() const { return clock_; }
   IdentityStore& store() { return *store_; }
+  const kms::KmsRuntime& keys() const { return keys_; }
+
+  // Encrypts a new access key's secret for storage under the key of `principal`'s tenant (its
+  // perimeter:tenant tag) or the environment key. FailedPrecondition when the tenant has no key.
+  Result<std::string> SealAccessKeySecret(const Principal& principal,
+                                          std::string_view access_key_id,
+                                          const crypto::SecretBytes& secret);
 
   // Deterministic unique ids for principals: AIDA/AROA + 17 base32 characters of SHA-256(arn).
   static std::string UniqueIdFor(std::string_view arn, PrincipalType type);
@@ -147,9 +163,14 @@ class Directory {
     std::map<std::string, std::shared_ptr<const Principal>, std::less<>> principals;
     std::map<std::string, AccessKeyRecord, std::less<>> access_keys;
     std::map<std::string, ApiKeyRecord, std::less<>> api_keys;
+    // Access-key secrets decrypted since this snapshot was loaded (the first use of each).
+    mutable std::mutex secrets_mu;
+    mutable std::map<std::string, std::shared_ptr<const crypto::SecretBytes>, std::less<>> secrets;
   };
   Directory(std::shared_ptr<const config::Config> cfg, const Clock& clock,
-            std::unique_ptr<IdentityStore> store, crypto::SecretBytes root_key);
+            std::unique_ptr<IdentityStore> store, crypto::SecretBytes root_key,
+            kms::KmsRuntime keys);
+  Result<crypto::SecretBytes> UnsealAccessKeySecret(const Snapshot& snap, const AccessKeyRecord& k);
   Result<std::shared_ptr<const Snapshot>> Current();
   Result<std::shared_ptr<const Snapshot>> Load(uint64_t version);
   Result<Caller> CallerForSession(const Snapshot& snap, std::string_view akid,
@@ -159,7 +180,8 @@ class Directory {
   std::shared_ptr<const config::Config> cfg_;
   const Clock& clock_;
   std::unique_ptr<IdentityStore> store_;
-  crypto::SecretBytes access_key_seal_key_;
+  kms::KmsRuntime keys_;
+  crypto::SecretBytes access_key_seal_key_;  // secrets sealed before the KMS (legacy format)
   crypto::SecretBytes session_seal_key_;
   std::vector<std::shared_ptr<const Principal>> config_principals_;
 
@@ -173,10 +195,9 @@ Result<std::shared_ptr<const Principal>> CompilePrincipal(PrincipalRecord record
 // "AKIA" + 16 characters of [A-Z2-7] and a 40-character secret, from the CSPRNG.
 std::string NewAccessKeyId(std::string_view prefix = "AKIA");
 crypto::SecretBytes NewSecretAccessKey();
-// Seals an access key secret for storage (AAD = the key id).
-Result<std::string> SealAccessKeySecret(const crypto::SecretBytes& root_key,
-                                        std::string_view access_key_id,
-                                        const crypto::SecretBytes& secret);
+// The encryption context of an access key's stored secret.
+kms::EncryptionContext AccessKeySecretContext(std::string_view access_key_id,
+                                              std::string_view tenant);
 
 // API keys: "prm_" + 16 hex (the key id, public) + "_" + 43 base64url characters (secret).
 struct NewApiKey {
