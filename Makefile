@@ -33,11 +33,13 @@ format:
 bench: build
 	@PERIMETER_BENCH_DEPS=1 scripts/install-deps.sh
 	./$(BUILD)/bench_access --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	./$(BUILD)/bench_kms --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 	bash bench/run.sh
 
 # Real libFuzzer binaries (clang); each runs for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= event_stream_fuzz sse_fuzz base64_fuzz request_parsers_fuzz
+FUZZ_TARGETS ?= event_stream_fuzz sse_fuzz base64_fuzz request_parsers_fuzz sts_protocol_fuzz \
+	sigv4_verify_fuzz kms_ciphertext_fuzz redact_tokens_fuzz
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPERIMETER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)

@@ -1,5 +1,7 @@
 #include "cli/admin_commands.h"
 
+#include "cli/cli_common.h"
+
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
@@ -21,22 +23,6 @@ namespace json = boost::json;
 
 namespace {
 
-Result<config::Config> LoadConfig(const std::string& path) {
-  if (path.empty()) return config::DefaultConfig();
-  return config::LoadConfigFile(path);
-}
-
-Result<std::shared_ptr<iam::Directory>> OpenDirectory(const config::Config& cfg) {
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.server.state_dir, ec);
-  if (ec) {
-    return Unavailable("cannot create state directory '" + cfg.server.state_dir +
-                       "': " + ec.message());
-  }
-  ::chmod(cfg.server.state_dir.c_str(), 0700);
-  return iam::Directory::Open(cfg, SystemClock());
-}
-
 // The listener whose endpoint policy applies: the one named, or the only one. With several
 // listeners the answer depends on which, so the caller must say.
 Result<std::string> ListenerFor(const config::Config& cfg, const std::string& named) {
@@ -51,54 +37,6 @@ Result<std::string> ListenerFor(const config::Config& cfg, const std::string& na
   for (const auto& l : cfg.listeners) names += (names.empty() ? "" : ", ") + l.name;
   return InvalidArgument("the config has several listeners (" + names +
                          ") whose endpoint policies may differ; name one with --listener");
-}
-
-// The config and the directory over its state directory: what every principals / credentials
-// / simulate / who-can command starts from.
-struct Opened {
-  config::Config cfg;
-  std::shared_ptr<iam::Directory> dir;
-};
-
-Result<Opened> Open(const std::string& config_path) {
-  auto cfg = LoadConfig(config_path);
-  if (!cfg.ok()) return cfg.status();
-  auto dir = OpenDirectory(*cfg);
-  if (!dir.ok()) return dir.status();
-  return Opened{std::move(*cfg), std::move(*dir)};
-}
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > 1024 * 1024) return InvalidArgument("'" + path + "' is larger than 1MiB");
-  return ss.str();
-}
-
-Result<std::map<std::string, std::string>> ParseKeyValues(const std::vector<std::string>& items,
-                                                          std::string_view what) {
-  std::map<std::string, std::string> out;
-  for (const auto& item : items) {
-    size_t eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return InvalidArgument("expected " + std::string(what) + " as KEY=VALUE, got '" + item + "'");
-    }
-    out[item.substr(0, eq)] = item.substr(eq + 1);
-  }
-  return out;
-}
-
-int Fail(const Status& s) {
-  std::cerr << "perimeter: " << s.message() << "\n";
-  return 2;
-}
-
-std::string Time(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "-";
-  return FormatRfc3339Millis(
-      std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
 }
 
 json::object PrincipalJson(const iam::Principal& p) {

@@ -5,16 +5,19 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 
 #include "api/gateway.h"
 #include "cli/admin_commands.h"
+#include "cli/key_commands.h"
 #include "config/config.h"
 #include "http/server.h"
 #include "policy/eval_cases.h"
@@ -105,6 +108,26 @@ int Serve(const std::string& config_path, const std::string& program) {
               << ", draining in-flight requests\n";
     server.Drain();
   });
+  // Key maintenance (automatic rotations, destruction of keys past their deletion date) runs at
+  // start and then every minute on the same context: rare, short, and off the request path.
+  std::shared_ptr<perimeter::kms::Kms> kms = gw->directory->keys().kms;
+  boost::asio::steady_timer maintenance(sig_ctx);
+  std::function<void()> maintain = [&] {
+    auto report = kms->RunMaintenance();
+    if (!report.ok()) {
+      std::cerr << "perimeter: key maintenance failed: " << report.status().message() << "\n";
+    } else {
+      for (const auto& id : report->rotated) std::cerr << "perimeter: rotated key " << id << "\n";
+      for (const auto& id : report->destroyed) {
+        std::cerr << "perimeter: destroyed key " << id << " (its deletion date had passed)\n";
+      }
+    }
+    maintenance.expires_after(std::chrono::minutes(1));
+    maintenance.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) maintain();
+    });
+  };
+  maintain();
   std::thread sig_thread([&] { sig_ctx.run(); });
   server.Run();
   sig_ctx.stop();
@@ -142,10 +165,13 @@ int main(int argc, char** argv) {
 
   perimeter::cli::AdminCommands admin;
   admin.Register(app, policy_cmd);
+  perimeter::cli::KeyCommands key_commands;
+  key_commands.Register(app);
 
   CLI11_PARSE(app, argc, argv);
 
   if (auto rc = admin.Run()) return *rc;
+  if (auto rc = key_commands.Run()) return *rc;
 
   if (eval->parsed()) {
     if (cases_file == "-")

@@ -463,8 +463,16 @@ Result<std::string> Directory::SealAccessKeySecret(const Principal& principal,
 
 Result<crypto::SecretBytes> Directory::UnsealAccessKeySecret(const Snapshot& snap,
                                                              const AccessKeyRecord& k) {
+  auto keys_version = keys_.store->ChangeCounter();
+  if (!keys_version.ok()) {
+    return Unavailable("the key store cannot be read: " + keys_version.status().message());
+  }
   {
     std::lock_guard lock(snap.secrets_mu);
+    if (snap.secrets_keys_version != *keys_version) {
+      snap.secrets.clear();
+      snap.secrets_keys_version = *keys_version;
+    }
     if (auto it = snap.secrets.find(k.access_key_id); it != snap.secrets.end())
       return it->second->Clone();
   }

@@ -163,8 +163,11 @@ class Directory {
     std::map<std::string, std::shared_ptr<const Principal>, std::less<>> principals;
     std::map<std::string, AccessKeyRecord, std::less<>> access_keys;
     std::map<std::string, ApiKeyRecord, std::less<>> api_keys;
-    // Access-key secrets decrypted since this snapshot was loaded (the first use of each).
+    // Access-key secrets decrypted since this snapshot was loaded (the first use of each),
+    // valid while the key store's change counter stays at secrets_keys_version: disabling or
+    // deleting a key (in any process) makes the next use decrypt again, and fail.
     mutable std::mutex secrets_mu;
+    mutable uint64_t secrets_keys_version = 0;
     mutable std::map<std::string, std::shared_ptr<const crypto::SecretBytes>, std::less<>> secrets;
   };
   Directory(std::shared_ptr<const config::Config> cfg, const Clock& clock,

@@ -234,6 +234,17 @@ struct Kms::Impl {
     return LookupLocked(id);
   }
 
+  // The key a ciphertext names: by key id only (never an alias, which may since point elsewhere).
+  Result<Resolved> ResolveCiphertextKey(std::string_view key_id) {
+    if (StartsWith(key_id, "alias/") || StartsWith(key_id, "arn:") || StartsWith(key_id, "key/")) {
+      return InvalidArgument("the ciphertext names its key by '" +
+                             std::string(key_id.substr(0, 64)) +
+                             "' instead of a key id; it was not produced by this KMS");
+    }
+    std::lock_guard lock(mu);
+    return LookupLocked(key_id);
+  }
+
   std::string KeyNameForMessages(const KeyRecord& k) const {
     return k.alias.empty() ? k.key_id : k.key_id + " (" + k.alias + ")";
   }
@@ -854,7 +865,7 @@ Result<Decrypted> Kms::Decrypt(const KeyCaller& caller, std::string_view ciphert
   if (!parsed.ok()) return impl_->Record(e, parsed.status(), "");
   e.key_id = std::string(parsed->key_id);
   e.key_version = parsed->key_version;
-  auto k = impl_->Resolve(std::string(parsed->key_id));
+  auto k = impl_->ResolveCiphertextKey(parsed->key_id);
   if (!k.ok()) return impl_->Record(e, k.status(), "");
   if (auto t = k->record.tags.find("perimeter:tenant"); t != k->record.tags.end())
     e.tenant = t->second;
@@ -891,7 +902,7 @@ Result<std::string> Kms::ReEncrypt(const KeyCaller& caller, std::string_view cip
   if (!parsed.ok()) return impl_->Record(e, parsed.status(), "");
   e.key_id = std::string(parsed->key_id);
   e.key_version = parsed->key_version;
-  auto src = impl_->Resolve(std::string(parsed->key_id));
+  auto src = impl_->ResolveCiphertextKey(parsed->key_id);
   if (!src.ok()) return impl_->Record(e, src.status(), "");
   auto dst = impl_->Resolve(destination_key);
   if (!dst.ok()) return impl_->Record(e, dst.status(), "");
@@ -1095,7 +1106,7 @@ Result<KeyRecord> Kms::EnvironmentKey() {
 Result<std::string> Kms::TenantOfCiphertext(std::string_view ciphertext) {
   auto parsed = ParseCiphertext(ciphertext);
   if (!parsed.ok()) return parsed.status();
-  auto k = impl_->Resolve(std::string(parsed->key_id));
+  auto k = impl_->ResolveCiphertextKey(parsed->key_id);
   if (!k.ok()) return k.status();
   auto t = k->record.tags.find("perimeter:tenant");
   return t == k->record.tags.end() ? std::string() : t->second;

@@ -33,6 +33,12 @@
 #include <thread>
 #include <vector>
 
+#include <sqlite3.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -2073,6 +2079,272 @@ TEST_F(AccessControlTest, GatewayOutputNeverContainsTheSecretsOfAuthenticatedReq
       << "the API key appears in the gateway's output";
   EXPECT_EQ(output.find(wrong_key.substr(wrong_key.find('_', 4) + 1)), std::string::npos)
       << "a presented (wrong) API key appears in the gateway's output";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys: access-key secrets are stored under their tenant's key, bound to their record, and stop
+// working when the tenant's key is scheduled for deletion.
+
+// Reads one column of one row of the identity store with SQLite directly, as an attacker with
+// the file would.
+std::string SealedSecretOf(const std::string& db_path, const std::string& access_key_id) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT sealed_secret FROM access_keys WHERE access_key_id = ?1", -1,
+                       &st, nullptr);
+    sqlite3_bind_text(st, 1, access_key_id.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      out.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                 static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+bool ReplaceSealedSecret(const std::string& db_path, const std::string& access_key_id,
+                         const std::string& sealed) {
+  sqlite3* db = nullptr;
+  bool ok = false;
+  if (sqlite3_open(db_path.c_str(), &db) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE access_keys SET sealed_secret = ?2 WHERE access_key_id = ?1", -1,
+                       &st, nullptr);
+    sqlite3_bind_text(st, 1, access_key_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 2, sealed.data(), static_cast<int>(sealed.size()), SQLITE_TRANSIENT);
+    ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1;
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return ok;
+}
+
+std::string TenantUser(const std::string& user, const std::string& tenant) {
+  return "    - user: " + user +
+         "\n"
+         "      tags: { \"perimeter:tenant\": " +
+         tenant +
+         " }\n"
+         "      policies:\n" +
+         PolicyItem(8, "Allow", "bedrock:*", "*") + "    - role: tenant-" + tenant +
+         "\n"
+         "      trust_policy:\n"
+         "        Version: \"2012-10-17\"\n"
+         "        Statement:\n"
+         "          - Effect: Allow\n"
+         "            Principal: { AWS: \"arn:aws:iam::000000000000:user/" +
+         user +
+         "\" }\n"
+         "            Action: \"sts:AssumeRole\"\n"
+         "      policies:\n" +
+         PolicyItem(8, "Allow", "bedrock:*", "*");
+}
+
+TEST_F(GatewayTest, AccessKeySecretsAreStoredUnderTheirTenantsKeyAndBoundToTheirRecord) {
+  GatewayConfig cfg;
+  cfg.extra_principals = TenantUser("alice", "a") + TenantUser("bob", "b");
+  cfg.access_extra =
+      "  tenants:\n"
+      "    - id: a\n"
+      "      role: tenant-a\n"
+      "    - id: b\n"
+      "      role: tenant-b\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(cfg));
+  const AccessKey alice = IssueAccessKey("alice");
+  const AccessKey bob = IssueAccessKey("bob");
+  const std::string target = "/model/perimeter.echo-v1/converse";
+  auto converse = [&](const AccessKey& k) {
+    return Exchange(port_, SignedRequest(k, "POST", target, ConverseBody("hi")));
+  };
+  for (const AccessKey* k : {&alice, &bob}) {
+    auto r = converse(*k);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->status, 200) << r->Describe();
+  }
+
+  // On disk: KMS ciphertexts (self-describing: "PKC" 0x01), never the secret.
+  const std::string db = dir_.path() + "/var/identity.db";
+  const std::string alice_sealed = SealedSecretOf(db, alice.id);
+  const std::string bob_sealed = SealedSecretOf(db, bob.id);
+  ASSERT_EQ(alice_sealed.rfind(std::string("PKC\x01", 4), 0), 0u);
+  ASSERT_EQ(bob_sealed.rfind(std::string("PKC\x01", 4), 0), 0u);
+  EXPECT_EQ(alice_sealed.find(alice.secret), std::string::npos);
+
+  // The tenants' keys, as the CLI lists them: each ciphertext names its own tenant's key.
+  CommandResult tenants = gw_.RunCli({"tenants", "list", "--json"});
+  ASSERT_TRUE(tenants.exit.exited && tenants.exit.code == 0) << tenants.err;
+  json::array list = json::parse(tenants.out).as_array();
+  ASSERT_EQ(list.size(), 2u) << tenants.out;
+  std::map<std::string, std::string> key_of;
+  for (const auto& t : list) {
+    key_of[std::string(t.at("tenantId").as_string())] = std::string(t.at("keyId").as_string());
+  }
+  EXPECT_NE(alice_sealed.find(key_of["a"]), std::string::npos);
+  EXPECT_NE(bob_sealed.find(key_of["b"]), std::string::npos);
+
+  // B's ciphertext copied into A's record does not decrypt: the request fails instead of
+  // authenticating with anything.
+  ASSERT_TRUE(ReplaceSealedSecret(db, alice.id, bob_sealed));
+  bool refused = false;
+  for (int i = 0; i < 40 && !refused; ++i) {  // the gateway re-reads the store within ~1 s
+    auto r = converse(alice);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    refused = r->status != 200;
+    if (!refused) std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(refused) << "a secret copied from tenant b's record still authenticated alice";
+  ASSERT_TRUE(ReplaceSealedSecret(db, alice.id, alice_sealed));
+  bool restored = false;
+  for (int i = 0; i < 40 && !restored; ++i) {
+    auto r = converse(alice);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    restored = r->status == 200;
+    if (!restored) std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_TRUE(restored) << "alice's own secret, put back, should authenticate again";
+
+  // Deleting tenant b schedules its key's destruction: bob's secret no longer decrypts, at once.
+  CommandResult del = gw_.RunCli({"tenants", "delete", "b", "--pending-window-days", "7"});
+  ASSERT_TRUE(del.exit.exited && del.exit.code == 0) << del.err;
+  auto after = converse(bob);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_NE(after->status, 200) << after->Describe();
+  auto still = converse(alice);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->status, 200) << still->Describe();
+
+  // Every key use is in the key audit log, with no secret in it.
+  std::ifstream in(dir_.path() + "/var/key-audit.jsonl");
+  std::stringstream events;
+  events << in.rdbuf();
+  const std::string log = events.str();
+  EXPECT_EQ(log.find(alice.secret), std::string::npos);
+  EXPECT_EQ(log.find(bob.secret), std::string::npos);
+  bool decrypt_for_alice = false, copied_refused = false, pending_refused = false;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    json::object e = json::parse(line).as_object();
+    const auto& ctx = e.at("encryptionContext").as_object();
+    const bool alice_key =
+        ctx.contains("access-key-id") && ctx.at("access-key-id") == json::value(alice.id);
+    if (e.at("operation") == "Decrypt" && alice_key && e.at("outcome") == "Success" &&
+        e.at("callerArn") == "perimeter.internal" && e.at("tenant") == "a") {
+      decrypt_for_alice = true;
+    }
+    if (e.at("operation") == "Decrypt" && alice_key && e.at("tenant") == "b" &&
+        e.at("outcome") == "InvalidCiphertextException") {
+      copied_refused = true;
+    }
+    if (e.at("operation") == "Decrypt" && e.at("tenant") == "b" &&
+        e.at("outcome") == "KMSInvalidStateException") {
+      pending_refused = true;
+    }
+  }
+  EXPECT_TRUE(decrypt_for_alice) << log;
+  EXPECT_TRUE(copied_refused) << log;
+  EXPECT_TRUE(pending_refused) << log;
+}
+
+TEST_F(GatewayTest, KeysVaultAndTenantCommandsOfTheCli) {
+  GatewayConfig cfg;
+  cfg.extra_principals = TenantUser("alice", "a");
+  cfg.access_extra =
+      "  tenants:\n"
+      "    - id: a\n"
+      "      role: tenant-a\n";
+  ASSERT_NO_FATAL_FAILURE(StartGateway(cfg));
+  auto ok = [](const CommandResult& r) { return r.exit.exited && r.exit.code == 0; };
+
+  CommandResult created = gw_.RunCli({"keys", "create", "--alias", "alias/app", "--json"});
+  ASSERT_TRUE(ok(created)) << created.err;
+  const json::object key = json::parse(created.out).as_object();
+  EXPECT_EQ(key.at("state"), "Enabled");
+  EXPECT_EQ(key.at("rotationPeriodDays"), 365);
+
+  // encrypt | decrypt through files, with the context checked.
+  const std::string plain = dir_.path() + "/plain.txt";
+  { std::ofstream(plain) << "the plaintext"; }
+  CommandResult enc = gw_.RunCli(
+      {"keys", "encrypt", "alias/app", "--context", "purpose=demo", "--input-file", plain});
+  ASSERT_TRUE(ok(enc)) << enc.err;
+  const std::string ct = dir_.path() + "/ct.b64";
+  { std::ofstream(ct) << enc.out; }
+  CommandResult dec =
+      gw_.RunCli({"keys", "decrypt", "--context", "purpose=demo", "--input-file", ct});
+  ASSERT_TRUE(ok(dec)) << dec.err;
+  EXPECT_EQ(dec.out, "the plaintext");
+  CommandResult wrong =
+      gw_.RunCli({"keys", "decrypt", "--context", "purpose=other", "--input-file", ct});
+  EXPECT_EQ(wrong.exit.code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("encryption context"));
+
+  // Rotation keeps old ciphertexts decrypting; disable stops them with a clear message.
+  CommandResult rotated = gw_.RunCli({"keys", "rotate", "alias/app", "--json"});
+  ASSERT_TRUE(ok(rotated)) << rotated.err;
+  EXPECT_EQ(json::parse(rotated.out).at("currentVersion"), 2);
+  EXPECT_TRUE(ok(gw_.RunCli({"keys", "decrypt", "--context", "purpose=demo", "--input-file", ct})));
+  ASSERT_TRUE(ok(gw_.RunCli({"keys", "disable", "alias/app"})));
+  CommandResult disabled =
+      gw_.RunCli({"keys", "decrypt", "--context", "purpose=demo", "--input-file", ct});
+  EXPECT_EQ(disabled.exit.code, 2);
+  EXPECT_THAT(disabled.err, HasSubstr("is disabled; enable it with `perimeter keys enable"));
+  EXPECT_EQ(gw_.RunCli({"keys", "schedule-deletion", "alias/app", "--pending-window-days", "3"})
+                .exit.code,
+            2);
+
+  // The tenant's key: the administrator may manage it but not use it.
+  CommandResult policy = gw_.RunCli({"keys", "get-policy", "alias/perimeter/tenant/a"});
+  ASSERT_TRUE(ok(policy)) << policy.err;
+  EXPECT_THAT(policy.out, HasSubstr("AdministratorsManageWithoutDecrypt"));
+  CommandResult use = gw_.RunCli({"keys", "encrypt", "alias/perimeter/tenant/a", "--context",
+                                  "tenant=a", "--input-file", plain});
+  EXPECT_EQ(use.exit.code, 2);
+  EXPECT_THAT(use.err, HasSubstr("is not authorized to perform: kms:Encrypt"));
+
+  // The vault: tokenize (stdin), reveal, list without values, erase.
+  const std::string value_file = dir_.path() + "/value.txt";
+  { std::ofstream(value_file) << "ada@example.com"; }
+  CommandResult tok = RunCommand({"sh", "-c",
+                                  std::string(PERIMETER_BIN) +
+                                      " vault tokenize --config perimeter.yaml --tenant a "
+                                      "--entity EMAIL < " +
+                                      value_file},
+                                 dir_.path());
+  ASSERT_TRUE(ok(tok)) << tok.err;
+  std::string token = tok.out;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  EXPECT_THAT(token, ::testing::MatchesRegex("\\[EMAIL_[0-9a-f]{16}\\]"));
+  CommandResult revealed = gw_.RunCli({"vault", "reveal", "--tenant", "a", token});
+  ASSERT_TRUE(ok(revealed)) << revealed.err;
+  EXPECT_EQ(revealed.out, "ada@example.com\n");
+  CommandResult listed = gw_.RunCli({"vault", "list", "--tenant", "a", "--json"});
+  ASSERT_TRUE(ok(listed)) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr(token));
+  EXPECT_EQ(listed.out.find("ada@example.com"), std::string::npos);
+  ASSERT_TRUE(ok(gw_.RunCli({"vault", "erase", "--tenant", "a", token})));
+  CommandResult gone = gw_.RunCli({"vault", "reveal", "--tenant", "a", token});
+  EXPECT_EQ(gone.exit.code, 2);
+  EXPECT_THAT(gone.err, HasSubstr("was erased on"));
+  // Nothing in the state directory holds the value in the clear any more.
+  for (const char* f : {"/var/keys.db", "/var/keys.db-wal", "/var/key-audit.jsonl"}) {
+    std::ifstream in(dir_.path() + f, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str().find("ada@example.com"), std::string::npos) << f;
+  }
+
+  // Tenants: a second create is refused; delete schedules the key's destruction.
+  EXPECT_EQ(gw_.RunCli({"tenants", "create", "a"}).exit.code, 2);
+  CommandResult deleted = gw_.RunCli({"tenants", "delete", "a", "--json"});
+  ASSERT_TRUE(ok(deleted)) << deleted.err;
+  EXPECT_EQ(json::parse(deleted.out).at("state"), "Deleted");
+  CommandResult described = gw_.RunCli({"keys", "describe", "alias/perimeter/tenant/a"});
+  ASSERT_TRUE(ok(described)) << described.err;
+  EXPECT_EQ(json::parse(described.out).at("state"), "PendingDeletion");
 }
 
 }  // namespace
