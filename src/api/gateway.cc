@@ -2,6 +2,7 @@
 
 #include "api/access_filter.h"
 #include "api/front_door_filters.h"
+#include "api/kms_filter.h"
 #include "pipeline/standard_filters.h"
 
 namespace perimeter::api {
@@ -33,6 +34,7 @@ Result<Gateway> BuildGateway(const config::Config& cfg, const identity::EnvReade
   filters.push_back(std::make_unique<RouteFilter>(g.metrics));
   filters.push_back(std::make_unique<AuthorizationFilter>(g.directory, *authorizer));
   filters.push_back(std::make_unique<StsFilter>(g.directory, *authorizer));
+  filters.push_back(std::make_unique<KmsFilter>(g.directory));
   filters.push_back(std::make_unique<UpstreamFilter>(
       std::shared_ptr<const upstream::ModelRouter>(std::move(*router))));
   g.chain = std::make_shared<pipeline::FilterChain>(std::move(filters));

@@ -2,10 +2,10 @@
 
 // Gateway: builds everything a config describes (providers, metrics, access log, the filter
 // chain) once, validated, before the server binds. Chain order:
-//   request_id -> access_log -> authn -> route -> authz -> sts -> upstream
+//   request_id -> access_log -> authn -> route -> authz -> sts -> kms -> upstream
 // `authn` authenticates before any body is parsed; `authz` resolves the tenant and authorizes
-// (access_filter.h); `sts` answers the STS front door. Later controls (guardrails, audit) are
-// inserted before upstream here.
+// (access_filter.h); `sts` answers the STS front door, `kms` the KMS front door (kms_filter.h).
+// Later controls (guardrails, audit) are inserted before upstream here.
 
 #include <memory>
 

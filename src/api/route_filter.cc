@@ -33,7 +33,11 @@ ApiFlavor FlavorForRequest(const pipeline::IncomingRequest& req) {
   const std::string& path = req.path;
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") return ApiFlavor::kPlain;
   if (StartsWith(path, "/v1/")) return ApiFlavor::kOpenAi;
-  if (path == "/" && req.method == "POST") return ApiFlavor::kSts;
+  if (path == "/" && req.method == "POST") {
+    const std::string* target = req.Header("x-amz-target");
+    return target != nullptr && StartsWith(*target, "TrentService.") ? ApiFlavor::kKms
+                                                                     : ApiFlavor::kSts;
+  }
   return ApiFlavor::kBedrock;
 }
 
@@ -87,6 +91,13 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
             "GET /v1/models"};
     co_await pipeline::SendError(ctx, unknown_url);
     co_return FilterStatus::kStop;
+  }
+
+  // The KMS JSON API: POST / with X-Amz-Target: TrentService.<Operation>; the KMS filter
+  // answers after authentication.
+  if (ctx.flavor == ApiFlavor::kKms) {
+    ctx.operation = Operation::kKms;
+    co_return FilterStatus::kContinue;
   }
 
   // The STS Query API: POST / with a form body naming the Action.

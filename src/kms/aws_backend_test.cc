@@ -6,6 +6,9 @@
 // per-key mock master keys, binding the key and the EncryptionContext (CanonicalContext) as
 // associated data, as AWS binds them. Errors come back as AWS sends them: a JSON body with
 // "__type" and "message".
+//
+// The KmsRuntimeTest cases run OpenKmsRuntime (kms/runtime.h) against the same mock: a config
+// with keys.backend aws-kms over a temporary state directory, credentials from the environment.
 
 #include "kms/aws_backend.h"
 
@@ -16,6 +19,7 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -34,10 +38,13 @@
 
 #include "codec/base64.h"
 #include "common/clock.h"
+#include "config/config.h"
 #include "crypto/aead.h"
 #include "crypto/constant_time.h"
 #include "crypto/random.h"
 #include "identity/sigv4_verifier.h"
+#include "kms/kms.h"
+#include "kms/runtime.h"
 
 namespace perimeter::kms {
 namespace {
@@ -162,6 +169,11 @@ class MockKms {
   // The next request is read and never answered (the connection stays open until the client
   // gives up).
   void HangNext() { hang_next_ = true; }
+  // Back to real answers after Force.
+  void Unforce() {
+    std::lock_guard lock(mu_);
+    forced_.reset();
+  }
 
   int requests() const { return requests_; }
   int verified() const { return verified_; }
@@ -172,6 +184,12 @@ class MockKms {
   std::vector<std::string> targets() const {
     std::lock_guard lock(mu_);
     return targets_;
+  }
+  // How many signed requests named this operation ("GenerateDataKey", "Decrypt", ...).
+  int count(std::string_view operation) const {
+    std::lock_guard lock(mu_);
+    const std::string target = "TrentService." + std::string(operation);
+    return static_cast<int>(std::count(targets_.begin(), targets_.end(), target));
   }
 
  private:
@@ -1005,6 +1023,422 @@ TEST_F(AwsKmsBackendTest, CreateValidatesOptions) {
   auto v6_backend = AwsKmsBackend::Create(std::move(v6));
   ASSERT_TRUE(v6_backend.ok()) << v6_backend.status().ToString();
   EXPECT_EQ((*v6_backend)->endpoint(), "http://[::1]:4566");
+}
+
+// --- The runtime: OpenKmsRuntime with keys.backend aws-kms
+// ------------------------------------------------------
+
+// Sets or unsets process environment variables, and restores every one it touched when destroyed.
+class ScopedEnv {
+ public:
+  ScopedEnv() = default;
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) {
+        setenv(it->first.c_str(), it->second->c_str(), 1);
+      } else {
+        unsetenv(it->first.c_str());
+      }
+    }
+  }
+  void Set(const std::string& name, const std::string& value) {
+    Save(name);
+    setenv(name.c_str(), value.c_str(), 1);
+  }
+  void Unset(const std::string& name) {
+    Save(name);
+    unsetenv(name.c_str());
+  }
+
+ private:
+  void Save(const std::string& name) {
+    for (const auto& saved : saved_) {
+      if (saved.first == name) {
+        return;
+      }
+    }
+    const char* value = std::getenv(name.c_str());
+    saved_.emplace_back(name, value != nullptr ? std::optional<std::string>(value) : std::nullopt);
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+constexpr char kPlaintext[] = "the quarterly numbers, unreleased";
+constexpr char kWrongSecret[] = "wrongSECRETwrongSECRETwrongSECRETwrong00";
+
+EncryptionContext AppContext(const std::string& object) {
+  return {{"tenant", "acme"}, {"object", object}};
+}
+
+// The runtime as `perimeter serve` builds it from the config, over a fresh state directory, with
+// the gateway's AWS credentials in the process environment (as an operator would export them).
+// Every variable ResolveAwsCredentials reads is pinned, so the machine's own ~/.aws and
+// AWS_* variables are never used; the local root key is <state_dir>/root.key.
+class KmsRuntimeTest : public AwsKmsBackendTest {
+ protected:
+  void SetUp() override {
+    std::string dir = (fs::path(testing::TempDir()) / "perimeter_kms_runtime_XXXXXX").string();
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    dir_ = dir;
+    env_.Set("AWS_ACCESS_KEY_ID", kAccessKey);
+    env_.Set("AWS_SECRET_ACCESS_KEY", kSecret);
+    env_.Unset("AWS_SESSION_TOKEN");
+    env_.Unset("AWS_PROFILE");
+    env_.Set("AWS_SHARED_CREDENTIALS_FILE", (dir_ / "absent" / "credentials").string());
+    env_.Set("AWS_CONFIG_FILE", (dir_ / "absent" / "config").string());
+    env_.Unset("PERIMETER_ROOT_KEY_FILE");
+  }
+
+  void TearDown() override {
+    mock_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  config::Config AwsConfig(std::string key_id = "alias/perimeter") const {
+    config::Config cfg = config::DefaultConfig();
+    cfg.server.state_dir = dir_.string();
+    cfg.keys.backend = "aws-kms";
+    cfg.keys.aws_kms.region = kRegion;
+    cfg.keys.aws_kms.key_id = std::move(key_id);
+    // Never the default (real AWS) endpoint: without a mock, a port where nothing listens.
+    cfg.keys.aws_kms.endpoint_url = mock_ ? mock_->Url() : "http://127.0.0.1:1";
+    return cfg;
+  }
+
+  config::Config LocalConfig() const {
+    config::Config cfg = AwsConfig();  // the aws_kms section stays, as after a one-line switch
+    cfg.keys.backend = "local";
+    return cfg;
+  }
+
+  // The runtime, or one with null members (and a test failure) when it does not open.
+  KmsRuntime Open(const config::Config& cfg) {
+    auto runtime = OpenKmsRuntime(cfg, clock_);
+    EXPECT_TRUE(runtime.ok()) << runtime.status().ToString();
+    return runtime.ok() ? std::move(runtime.value()) : KmsRuntime{};
+  }
+
+  static Result<KeyRecord> CreateKey(Kms& kms, const std::string& alias) {
+    CreateKeyRequest request;
+    request.alias = alias;
+    return kms.CreateKey(kms.Administrator(), request);
+  }
+
+  // Creates alias/app with the aws-kms runtime and encrypts kPlaintext under it, then closes the
+  // runtime (as a process exit would). Returns the ciphertext.
+  std::string CiphertextFromEarlierRun(const std::string& object = "report-1") {
+    KmsRuntime runtime = Open(AwsConfig());
+    EXPECT_NE(runtime.kms, nullptr);
+    if (runtime.kms == nullptr) {
+      return "";
+    }
+    auto key = CreateKey(*runtime.kms, "alias/app");
+    EXPECT_TRUE(key.ok()) << key.status().ToString();
+    auto ciphertext = runtime.kms->Encrypt(runtime.kms->Administrator(), "alias/app", kPlaintext,
+                                           AppContext(object));
+    EXPECT_TRUE(ciphertext.ok()) << ciphertext.status().ToString();
+    return ciphertext.ok() ? *ciphertext : "";
+  }
+
+  static bool IsPlaintext(const crypto::SecretBytes& bytes) {
+    return bytes.RevealSecretForUse() == std::string_view(kPlaintext);
+  }
+
+  fs::path dir_;
+  ScopedEnv env_;
+};
+
+TEST_F(KmsRuntimeTest, AwsBackendWrapsNewKeysThroughAws) {
+  StartMock();
+  const config::Config cfg = AwsConfig();
+  KmsRuntime runtime = Open(cfg);
+  ASSERT_NE(runtime.kms, nullptr);
+  ASSERT_NE(runtime.store, nullptr);
+  EXPECT_EQ(KeyStorePath(cfg), (dir_ / "keys.db").string());
+  EXPECT_TRUE(fs::exists(dir_ / "keys.db"));
+  EXPECT_EQ(mock_->requests(), 0);  // opening makes no call to AWS
+
+  Kms& kms = *runtime.kms;
+  auto key = CreateKey(kms, "alias/app");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->backend, "aws-kms");
+  EXPECT_EQ(mock_->targets(), std::vector<std::string>{"TrentService.GenerateDataKey"});
+  EXPECT_EQ(mock_->verified(), 1);
+  EXPECT_EQ(mock_->fully_signed(), 1);
+
+  // The stored record names the backend, and the stored material is AWS's CiphertextBlob (the
+  // mock's blobs carry the ARN of the AWS key that wrapped them).
+  auto stored = runtime.store->GetKey(key->key_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status().ToString();
+  EXPECT_EQ((*stored)->backend, "aws-kms");
+  auto versions = runtime.store->ListVersions(key->key_id);
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  ASSERT_EQ(versions->size(), 1u);
+  EXPECT_NE(versions->front().wrapped_material.find(kKeyArn), std::string::npos);
+
+  auto ciphertext = kms.Encrypt(kms.Administrator(), "alias/app", kPlaintext, AppContext("a"));
+  ASSERT_TRUE(ciphertext.ok()) << ciphertext.status().ToString();
+  EXPECT_EQ(ciphertext->find(kPlaintext), std::string::npos);
+  auto decrypted = kms.Decrypt(kms.Administrator(), *ciphertext, AppContext("a"));
+  ASSERT_TRUE(decrypted.ok()) << decrypted.status().ToString();
+  EXPECT_TRUE(IsPlaintext(decrypted->plaintext));
+  EXPECT_EQ(decrypted->key_id, key->key_id);
+
+  // No second key was generated; the material was unwrapped at most once, and every call to AWS
+  // was signed with the environment's credentials.
+  EXPECT_EQ(mock_->count("GenerateDataKey"), 1);
+  EXPECT_LE(mock_->count("Decrypt"), 1);
+  EXPECT_EQ(mock_->verified(), mock_->requests());
+  EXPECT_EQ(mock_->fully_signed(), mock_->requests());
+}
+
+TEST_F(KmsRuntimeTest, RestartedRuntimeUnwrapsThroughAwsOnce) {
+  StartMock();
+  const std::string first = CiphertextFromEarlierRun("report-1");
+  ASSERT_FALSE(first.empty());
+  const int generated = mock_->count("GenerateDataKey");
+  const int decrypts_before = mock_->count("Decrypt");
+  EXPECT_EQ(generated, 1);
+
+  KmsRuntime runtime = Open(AwsConfig());  // a new process over the same state directory
+  ASSERT_NE(runtime.kms, nullptr);
+  Kms& kms = *runtime.kms;
+  auto described = kms.DescribeKey(kms.Administrator(), "alias/app");
+  ASSERT_TRUE(described.ok()) << described.status().ToString();
+  EXPECT_EQ(described->backend, "aws-kms");
+  EXPECT_EQ(mock_->count("Decrypt"), decrypts_before);  // metadata needs no material
+
+  for (int i = 0; i < 3; ++i) {
+    auto decrypted = kms.Decrypt(kms.Administrator(), first, AppContext("report-1"));
+    ASSERT_TRUE(decrypted.ok()) << decrypted.status().ToString();
+    EXPECT_TRUE(IsPlaintext(decrypted->plaintext));
+    EXPECT_EQ(decrypted->key_id, described->key_id);
+  }
+  // New data under the same key version uses the material already in memory too.
+  auto second = kms.Encrypt(kms.Administrator(), "alias/app", kPlaintext, AppContext("report-2"));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto decrypted = kms.Decrypt(kms.Administrator(), *second, AppContext("report-2"));
+  ASSERT_TRUE(decrypted.ok()) << decrypted.status().ToString();
+  EXPECT_TRUE(IsPlaintext(decrypted->plaintext));
+
+  EXPECT_EQ(mock_->count("Decrypt") - decrypts_before, 1);
+  EXPECT_EQ(mock_->count("GenerateDataKey"), generated);
+  EXPECT_EQ(mock_->verified(), mock_->requests());
+}
+
+TEST_F(KmsRuntimeTest, WrongSecretInEnvironmentFailsDecryptAndCreateKey) {
+  StartMock();
+  const std::string ciphertext = CiphertextFromEarlierRun();
+  ASSERT_FALSE(ciphertext.empty());
+  const int verified_before = mock_->verified();
+
+  env_.Set("AWS_SECRET_ACCESS_KEY", kWrongSecret);
+  KmsRuntime runtime = Open(AwsConfig());  // credentials are only checked by AWS, on first use
+  ASSERT_NE(runtime.kms, nullptr);
+  Kms& kms = *runtime.kms;
+
+  auto decrypted = kms.Decrypt(kms.Administrator(), ciphertext, AppContext("report-1"));
+  ASSERT_FALSE(decrypted.ok());
+  EXPECT_EQ(decrypted.status().code(), StatusCode::kFailedPrecondition)
+      << decrypted.status().ToString();
+  const std::string& message = decrypted.status().message();
+  EXPECT_NE(message.find("Decrypt"), std::string::npos) << message;
+  EXPECT_NE(message.find("InvalidSignatureException"), std::string::npos) << message;
+  EXPECT_NE(message.find("credentials"), std::string::npos) << message;
+  EXPECT_EQ(message.find(kPlaintext), std::string::npos);
+  EXPECT_EQ(message.find(kWrongSecret), std::string::npos);
+  EXPECT_EQ(message.find(kSecret), std::string::npos);
+
+  auto created = CreateKey(kms, "alias/app2");
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), StatusCode::kFailedPrecondition)
+      << created.status().ToString();
+  EXPECT_NE(created.status().message().find("GenerateDataKey"), std::string::npos)
+      << created.status().ToString();
+  EXPECT_EQ(created.status().message().find(kWrongSecret), std::string::npos);
+  // Nothing half-made: the alias is free and only the earlier key exists.
+  EXPECT_EQ(kms.DescribeKey(kms.Administrator(), "alias/app2").status().code(),
+            StatusCode::kNotFound);
+  auto keys = runtime.store->ListKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_EQ(keys->size(), 1u);
+
+  EXPECT_EQ(mock_->verified(), verified_before);  // AWS accepted none of these calls
+}
+
+TEST_F(KmsRuntimeTest, AccessDeniedByAwsFailsDecryptAndCreateKeyUntilGranted) {
+  StartMock();
+  const std::string ciphertext = CiphertextFromEarlierRun();
+  ASSERT_FALSE(ciphertext.empty());
+
+  KmsRuntime runtime = Open(AwsConfig());
+  ASSERT_NE(runtime.kms, nullptr);
+  Kms& kms = *runtime.kms;
+  // The AWS key policy no longer lets the gateway use the key.
+  mock_->Force({400,
+                R"({"__type":"AccessDeniedException","message":"User: )"
+                R"(arn:aws:iam::111122223333:user/gw is not authorized to perform: kms:Decrypt"})",
+                {}});
+
+  auto decrypted = kms.Decrypt(kms.Administrator(), ciphertext, AppContext("report-1"));
+  ASSERT_FALSE(decrypted.ok());
+  EXPECT_EQ(decrypted.status().code(), StatusCode::kPermissionDenied)
+      << decrypted.status().ToString();
+  EXPECT_NE(decrypted.status().message().find("AccessDeniedException"), std::string::npos)
+      << decrypted.status().ToString();
+  EXPECT_EQ(decrypted.status().message().find(kPlaintext), std::string::npos);
+
+  auto created = CreateKey(kms, "alias/app2");
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), StatusCode::kPermissionDenied) << created.status().ToString();
+  EXPECT_NE(created.status().message().find("AccessDeniedException"), std::string::npos)
+      << created.status().ToString();
+  EXPECT_EQ(kms.DescribeKey(kms.Administrator(), "alias/app2").status().code(),
+            StatusCode::kNotFound);
+
+  // The refusal is not remembered: once AWS allows it again, the same runtime decrypts.
+  mock_->Unforce();
+  auto retried = kms.Decrypt(kms.Administrator(), ciphertext, AppContext("report-1"));
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_TRUE(IsPlaintext(retried->plaintext));
+}
+
+TEST_F(KmsRuntimeTest, LocalBackendConfigOpensButAwsKeysStillNeedTheAwsBackend) {
+  StartMock();
+  const std::string aws_ciphertext = CiphertextFromEarlierRun();
+  ASSERT_FALSE(aws_ciphertext.empty());
+  std::string local_ciphertext;
+  std::string aws_key_id;
+  {
+    // The local backend needs no AWS credentials: with none, backend local still opens.
+    env_.Unset("AWS_ACCESS_KEY_ID");
+    env_.Unset("AWS_SECRET_ACCESS_KEY");
+    const int requests_before = mock_->requests();
+    KmsRuntime runtime = Open(LocalConfig());
+    ASSERT_NE(runtime.kms, nullptr);
+    Kms& kms = *runtime.kms;
+    auto aws_key = kms.DescribeKey(kms.Administrator(), "alias/app");
+    ASSERT_TRUE(aws_key.ok()) << aws_key.status().ToString();
+    aws_key_id = aws_key->key_id;
+
+    auto decrypted = kms.Decrypt(kms.Administrator(), aws_ciphertext, AppContext("report-1"));
+    ASSERT_FALSE(decrypted.ok());
+    EXPECT_EQ(decrypted.status().code(), StatusCode::kFailedPrecondition)
+        << decrypted.status().ToString();
+    EXPECT_NE(decrypted.status().message().find("'aws-kms' key backend"), std::string::npos)
+        << decrypted.status().ToString();
+    EXPECT_NE(decrypted.status().message().find("not configured"), std::string::npos)
+        << decrypted.status().ToString();
+    EXPECT_NE(decrypted.status().message().find(aws_key_id), std::string::npos)
+        << decrypted.status().ToString();
+    auto encrypted = kms.Encrypt(kms.Administrator(), "alias/app", kPlaintext, AppContext("x"));
+    ASSERT_FALSE(encrypted.ok());
+    EXPECT_EQ(encrypted.status().code(), StatusCode::kFailedPrecondition)
+        << encrypted.status().ToString();
+
+    // New keys are local ones, and work.
+    auto local_key = CreateKey(kms, "alias/local");
+    ASSERT_TRUE(local_key.ok()) << local_key.status().ToString();
+    EXPECT_EQ(local_key->backend, "local");
+    auto sealed = kms.Encrypt(kms.Administrator(), "alias/local", kPlaintext, AppContext("l"));
+    ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+    local_ciphertext = *sealed;
+    EXPECT_EQ(mock_->requests(), requests_before);  // AWS was never called
+  }
+
+  // Switching back to aws-kms: keys of both backends decrypt (local is always registered).
+  env_.Set("AWS_ACCESS_KEY_ID", kAccessKey);
+  env_.Set("AWS_SECRET_ACCESS_KEY", kSecret);
+  KmsRuntime runtime = Open(AwsConfig());
+  ASSERT_NE(runtime.kms, nullptr);
+  Kms& kms = *runtime.kms;
+  auto from_aws = kms.Decrypt(kms.Administrator(), aws_ciphertext, AppContext("report-1"));
+  ASSERT_TRUE(from_aws.ok()) << from_aws.status().ToString();
+  EXPECT_TRUE(IsPlaintext(from_aws->plaintext));
+  EXPECT_EQ(from_aws->key_id, aws_key_id);
+  const int requests_before = mock_->requests();
+  auto from_local = kms.Decrypt(kms.Administrator(), local_ciphertext, AppContext("l"));
+  ASSERT_TRUE(from_local.ok()) << from_local.status().ToString();
+  EXPECT_TRUE(IsPlaintext(from_local->plaintext));
+  EXPECT_EQ(mock_->requests(), requests_before);  // a local key never goes to AWS
+}
+
+TEST_F(KmsRuntimeTest, AwsBackendWithoutCredentialsDoesNotOpen) {
+  StartMock();
+  env_.Unset("AWS_ACCESS_KEY_ID");
+  env_.Unset("AWS_SECRET_ACCESS_KEY");  // and the credentials file does not exist
+  auto missing = OpenKmsRuntime(AwsConfig(), clock_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  EXPECT_EQ(missing.status().message().rfind("keys.aws_kms: ", 0), 0u)
+      << missing.status().ToString();
+
+  env_.Set("AWS_ACCESS_KEY_ID", kAccessKey);  // half-configured
+  auto half = OpenKmsRuntime(AwsConfig(), clock_);
+  ASSERT_FALSE(half.ok());
+  EXPECT_EQ(half.status().code(), StatusCode::kInvalidArgument) << half.status().ToString();
+  EXPECT_NE(half.status().message().find("AWS_SECRET_ACCESS_KEY"), std::string::npos)
+      << half.status().ToString();
+  EXPECT_EQ(mock_->requests(), 0);
+}
+
+TEST_F(KmsRuntimeTest, ProfileFromConfigIsUsed) {
+  StartMock();
+  const fs::path file = dir_ / "credentials";
+  std::ofstream(file) << "[kms]\naws_access_key_id = " << kAccessKey
+                      << "\naws_secret_access_key = " << kSecret << "\n";
+  env_.Set("AWS_SHARED_CREDENTIALS_FILE", file.string());
+  env_.Set("AWS_SECRET_ACCESS_KEY", kWrongSecret);  // ignored: a named profile wins
+  config::Config cfg = AwsConfig();
+  cfg.keys.aws_kms.profile = "kms";
+  KmsRuntime runtime = Open(cfg);
+  ASSERT_NE(runtime.kms, nullptr);
+  auto key = CreateKey(*runtime.kms, "alias/app");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(mock_->verified(), 1);
+
+  cfg.keys.aws_kms.profile = "no-such-profile";
+  auto missing = OpenKmsRuntime(cfg, clock_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  EXPECT_NE(missing.status().message().find("no-such-profile"), std::string::npos)
+      << missing.status().ToString();
+}
+
+TEST_F(KmsRuntimeTest, CaFileFromConfigIsTrusted) {
+  const TestCert cert = MakeSelfSignedCert("IP:127.0.0.1");
+  StartMock({.tls = cert, .session_token = ""});
+  const fs::path ca = dir_ / "kms-ca.pem";
+  std::ofstream(ca) << cert.cert_pem;
+  config::Config cfg = AwsConfig();
+  ASSERT_EQ(cfg.keys.aws_kms.endpoint_url.rfind("https://", 0), 0u);
+
+  {
+    KmsRuntime untrusted = Open(cfg);  // no ca_file: the handshake fails, nothing is created
+    ASSERT_NE(untrusted.kms, nullptr);
+    auto refused = CreateKey(*untrusted.kms, "alias/app");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
+    EXPECT_EQ(mock_->requests(), 0);
+  }
+
+  cfg.keys.aws_kms.ca_file = ca.string();
+  KmsRuntime runtime = Open(cfg);
+  ASSERT_NE(runtime.kms, nullptr);
+  auto key = CreateKey(*runtime.kms, "alias/app");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->backend, "aws-kms");
+  EXPECT_EQ(mock_->verified(), 1);
+
+  cfg.keys.aws_kms.ca_file = (dir_ / "missing.pem").string();
+  auto unreadable = OpenKmsRuntime(cfg, clock_);
+  ASSERT_FALSE(unreadable.ok());
+  EXPECT_EQ(unreadable.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(unreadable.status().message().rfind("keys.aws_kms: ", 0), 0u)
+      << unreadable.status().ToString();
 }
 
 }  // namespace

@@ -14,6 +14,11 @@ namespace {
 
 using std::chrono::system_clock;
 
+// Message fragments that KmsExceptionName recognizes; used where the messages are made.
+constexpr std::string_view kDisabledFragment = " is disabled; enable it with";
+constexpr std::string_view kIncorrectKeyFragment = ", not under the expected key ";
+constexpr std::string_view kNotCiphertextFragment = "ciphertext";
+
 constexpr std::string_view kTenantAliasPrefix = "alias/perimeter/tenant/";
 constexpr std::string_view kEnvironmentAlias = "alias/perimeter/environment";
 constexpr size_t kMaxDataKeyBytes = 1024;
@@ -116,6 +121,20 @@ constexpr char kAdministratorPolicy[] =
     R"("Action":"*","Resource":"*"}]})";
 
 }  // namespace
+
+std::string KmsExceptionName(const Status& s) {
+  const std::string& m = s.message();
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    return m.find(kDisabledFragment) != std::string::npos ? "DisabledException"
+                                                          : "KMSInvalidStateException";
+  }
+  if (s.code() == StatusCode::kInvalidArgument) {
+    if (m.find(kIncorrectKeyFragment) != std::string::npos) return "IncorrectKeyException";
+    if (StartsWith(m, "the ciphertext") && m.find(kNotCiphertextFragment) != std::string::npos)
+      return "InvalidCiphertextException";
+  }
+  return OutcomeName(s, "KMSInvalidStateException");
+}
 
 EncryptionContext TenantContext(std::string_view tenant_id, std::string_view purpose) {
   return {{"tenant", std::string(tenant_id)}, {"purpose", std::string(purpose)}};
@@ -256,8 +275,8 @@ struct Kms::Impl {
       case KeyState::kEnabled:
         return Status::Ok();
       case KeyState::kDisabled:
-        return FailedPrecondition(name + " is disabled; enable it with `perimeter keys enable " +
-                                  k.key_id + "`");
+        return FailedPrecondition(name + std::string(kDisabledFragment) +
+                                  " `perimeter keys enable " + k.key_id + "`");
       case KeyState::kPendingDeletion:
         return FailedPrecondition(
             name + " is pending deletion (it will be destroyed on " + DateText(k.deletion_date) +
@@ -540,6 +559,8 @@ struct Kms::Impl {
     KeyVersionRecord v{k.key_id, 1, gen->wrapped, k.created_at};
     Status written = store->CreateKey(k, v);
     PERIMETER_RETURN_IF_ERROR(Record(e, written, "KMSInvalidStateException"));
+    std::lock_guard lock(mu);
+    material[{k.key_id, 1}] = std::make_shared<const crypto::SecretBytes>(std::move(gen->material));
     return k;
   }
 
@@ -876,7 +897,7 @@ Result<Decrypted> Kms::Decrypt(const KeyCaller& caller, std::string_view ciphert
     if (want->record.key_id != k->record.key_id) {
       KeyUseEvent incorrect = e;
       Status s = InvalidArgument("the ciphertext was encrypted under key " + k->record.key_id +
-                                 ", not under the expected key " + want->record.key_id);
+                                 std::string(kIncorrectKeyFragment) + want->record.key_id);
       incorrect.time = impl_->clock.Now();
       incorrect.outcome = "IncorrectKeyException";
       incorrect.message = s.message();

@@ -232,6 +232,12 @@ class Kms {
   KmsOptions options_;
 };
 
+// The AWS KMS exception name for a status returned by a Kms operation (what the audit event's
+// outcome says): AccessDeniedException, NotFoundException, DisabledException,
+// KMSInvalidStateException, InvalidCiphertextException, IncorrectKeyException,
+// ValidationException, AlreadyExistsException, DependencyTimeoutException, KMSInternalException.
+std::string KmsExceptionName(const Status& s);
+
 // The usual encryption context of stored tenant data: {"tenant": <id>, "purpose": <purpose>}.
 EncryptionContext TenantContext(std::string_view tenant_id, std::string_view purpose);
 

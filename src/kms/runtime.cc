@@ -21,6 +21,9 @@ std::string KeyAuditLogPath(const config::Config& cfg) {
 }
 
 Result<KmsRuntime> OpenKmsRuntime(const config::Config& cfg, const Clock& clock) {
+  if (cfg.server.state_dir.empty()) {
+    return InvalidArgument("server.state_dir is empty: set it to the directory for keys.db");
+  }
   KmsRuntime rt;
   auto store = SqliteKeyStore::Open(KeyStorePath(cfg));
   if (!store.ok()) return store.status();

@@ -23,7 +23,8 @@ struct KmsRuntime {
 };
 
 // Errors: those of opening the store, the root key and the audit file, and of building the
-// aws-kms backend (no network call is made here).
+// aws-kms backend (no network call is made here). `clock` must outlive the runtime (the Kms and
+// the aws-kms backend keep a reference to it).
 Result<KmsRuntime> OpenKmsRuntime(const config::Config& cfg, const Clock& clock);
 
 // Where the key store and the key audit log of a config live.

@@ -38,6 +38,8 @@ std::string_view OperationName(Operation op) {
       return "GetCallerIdentity";
     case Operation::kStsUnknown:
       return "StsUnknown";
+    case Operation::kKms:
+      return "Kms";
   }
   return "Unknown";
 }
@@ -168,7 +170,12 @@ HttpReply EncodeError(ApiFlavor flavor, const ApiError& e) {
     // Bedrock (and plain endpoints) answer like AWS JSON protocols: the SDK reads the error
     // type from x-amzn-ErrorType and the message from the body.
     r.headers.emplace_back("x-amzn-ErrorType", e.type);
-    r.body = json::serialize(json::object{{"message", e.message}});
+    json::object body{{"message", e.message}};
+    if (flavor == ApiFlavor::kKms) {
+      r.headers.front().second = "application/x-amz-json-1.1";
+      body["__type"] = e.type;
+    }
+    r.body = json::serialize(body);
   }
   return r;
 }

@@ -38,11 +38,18 @@ enum class Operation {
   kStsAssumeRole,
   kStsGetCallerIdentity,
   kStsUnknown,  // an STS Query request with an Action Perimeter does not serve
+  kKms,         // the KMS front door (JSON 1.1, X-Amz-Target: TrentService.<Operation>)
 };
 std::string_view OperationName(Operation op);
 
 // Which API's conventions (error shapes, paths) a request follows.
-enum class ApiFlavor { kBedrock, kOpenAi, kPlain, kSts /* AWS Query protocol, XML errors */ };
+enum class ApiFlavor {
+  kBedrock,
+  kOpenAi,
+  kPlain,
+  kSts,  // AWS Query protocol, XML errors
+  kKms,  // AWS JSON 1.1 protocol (errors as Bedrock's, plus "__type" in the body)
+};
 
 struct IncomingRequest {
   std::string method;
