@@ -220,6 +220,19 @@ std::optional<ApiError> AuthorizationFilter::Check(RequestContext& ctx) const {
       return Deny(ctx, "User: " + caller->arn + " named tenant '" + tenant_id +
                            "', which this deployment does not serve");
     }
+    // A deleted tenant (its key scheduled for destruction) is served no more; if its state cannot
+    // be read, fail closed.
+    auto record = directory_->keys().kms->GetTenant(tenant_id);
+    if (!record.ok()) {
+      return pipeline::ErrorFromStatus(
+          ctx.flavor, Unavailable("the state of tenant '" + tenant_id +
+                                  "' cannot be read: " + record.status().message()));
+    }
+    if (record->has_value() && (*record)->state == kms::TenantState::kDeleted) {
+      return Deny(ctx, "tenant '" + tenant_id +
+                           "' was deleted: its key is scheduled for destruction and no request "
+                           "runs in it any more");
+    }
     facts.tenant = tenant_id;
     if (caller->is_session && caller->principal_arn == t->role_arn) {
       session = caller;  // already running in the tenant's role

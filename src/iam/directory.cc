@@ -483,8 +483,12 @@ Result<crypto::SecretBytes> Directory::UnsealAccessKeySecret(const Snapshot& sna
     auto opened = keys_.kms->Decrypt(keys_.kms->Gateway(), k.sealed_secret,
                                      AccessKeySecretContext(k.access_key_id, *tenant));
     if (!opened.ok()) {
-      return Status(opened.status().code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
-                                                                       : StatusCode::kInternal,
+      // A key that is disabled, pending deletion or destroyed makes the credential unusable (a
+      // denial); anything else means the record or the key store is damaged (internal).
+      const StatusCode code = opened.status().code();
+      return Status(code == StatusCode::kUnavailable          ? StatusCode::kUnavailable
+                    : code == StatusCode::kFailedPrecondition ? StatusCode::kPermissionDenied
+                                                              : StatusCode::kInternal,
                     "the stored secret of access key " + k.access_key_id +
                         " cannot be decrypted: " + opened.status().message());
     }

@@ -174,6 +174,7 @@ struct Kms::Impl {
   std::mutex mu;  // guards everything below
   uint64_t seen_counter = ~uint64_t{0};
   std::map<std::string, CachedKey, std::less<>> keys;
+  std::map<std::string, std::optional<TenantRecord>, std::less<>> tenants;
   std::map<std::pair<std::string, uint32_t>, std::shared_ptr<const crypto::SecretBytes>> material;
   std::map<std::string, EncryptEntry> encrypt_cache;  // key_id \0 version \0 canonical context
   std::map<std::string, DecryptEntry> decrypt_cache;  // header \0 wrapped \0 context
@@ -190,6 +191,7 @@ struct Kms::Impl {
     if (!counter.ok()) return counter.status();
     if (*counter != seen_counter) {
       keys.clear();
+      tenants.clear();
       seen_counter = *counter;
     }
     return Status::Ok();
@@ -1081,7 +1083,15 @@ Result<TenantRecord> Kms::EnsureTenant(std::string_view tenant_id, std::string_v
 }
 
 Result<std::optional<TenantRecord>> Kms::GetTenant(std::string_view tenant_id) {
-  return impl_->store->GetTenant(tenant_id);
+  // Cached until any writer commits (the gateway asks on every tenant request).
+  std::lock_guard lock(impl_->mu);
+  PERIMETER_RETURN_IF_ERROR(impl_->RefreshLocked());
+  if (auto it = impl_->tenants.find(tenant_id); it != impl_->tenants.end()) return it->second;
+  auto t = impl_->store->GetTenant(tenant_id);
+  if (!t.ok()) return t.status();
+  if (impl_->tenants.size() >= 4096) impl_->tenants.clear();  // bounded: ids come from requests
+  impl_->tenants.emplace(std::string(tenant_id), *t);
+  return std::move(*t);
 }
 
 Result<std::vector<TenantRecord>> Kms::ListTenants() { return impl_->store->ListTenants(); }

@@ -1,6 +1,10 @@
 #include "kms/kms.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "crypto/random.h"
 #include "kms/ciphertext.h"
@@ -507,6 +511,72 @@ TEST_F(KmsTest, LocalBackendRefusesMaterialMovedToAnotherVersion) {
                 .code(),
             StatusCode::kUnauthenticated);
   EXPECT_EQ(CanonicalContext({{"a", "bc"}}) == CanonicalContext({{"ab", "c"}}), false);
+}
+
+}  // namespace
+}  // namespace perimeter::kms
+
+namespace perimeter::kms {
+namespace {
+
+class LocalBackendOpenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kms-open-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ::unsetenv("PERIMETER_ROOT_KEY_FILE");
+  }
+  void TearDown() override {
+    ::unsetenv("PERIMETER_ROOT_KEY_FILE");
+    std::filesystem::remove_all(dir_);
+  }
+  std::string WriteKey(const std::string& name, mode_t mode, size_t bytes = 32) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << std::string(bytes, 'k');
+    ::chmod(path.c_str(), mode);
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(LocalBackendOpenTest, RootKeyFromStateDirPathOrEnvironment) {
+  // Default: <state_dir>/root.key, created on first use.
+  auto created = LocalKeyBackend::Open(dir_, "");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/root.key"));
+  auto wrapped = (*created)->GenerateMaterial({{"k", "v"}});
+  ASSERT_TRUE(wrapped.ok());
+
+  // An explicit file: used as is, never created; material wrapped under another root does not
+  // unwrap.
+  const std::string explicit_key = WriteKey("explicit.key", 0600);
+  auto by_path = LocalKeyBackend::Open(dir_, explicit_key);
+  ASSERT_TRUE(by_path.ok()) << by_path.status().ToString();
+  EXPECT_EQ((*by_path)->Unwrap(wrapped->wrapped, {{"k", "v"}}).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(LocalKeyBackend::Open(dir_, dir_ + "/missing.key").status().code(),
+            StatusCode::kFailedPrecondition);
+
+  // The environment variable, when no path is configured.
+  ::setenv("PERIMETER_ROOT_KEY_FILE", explicit_key.c_str(), 1);
+  auto by_env = LocalKeyBackend::Open(dir_, "");
+  ASSERT_TRUE(by_env.ok());
+  auto again = (*by_env)->GenerateMaterial({{"k", "v"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*by_path)->Unwrap(again->wrapped, {{"k", "v"}}).ok());
+}
+
+TEST_F(LocalBackendOpenTest, RefusesARootKeyReadableByOthers) {
+  const std::string open_key = WriteKey("open.key", 0644);
+  auto refused = LocalKeyBackend::Open(dir_, open_key);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("chmod 600"), std::string::npos);
+  ::setenv("PERIMETER_ROOT_KEY_FILE", open_key.c_str(), 1);
+  EXPECT_FALSE(LocalKeyBackend::Open(dir_, "").ok());
+  EXPECT_EQ(LocalKeyBackend::Open(dir_, WriteKey("short.key", 0600, 16)).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -18,7 +18,9 @@ import {
 } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 
-import { REGION, rejection } from './lib/clients.mjs';
+import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+
+import { BUILTIN_MODEL, REGION, bedrockClient, rejection } from './lib/clients.mjs';
 import { E2E_ACCOUNT, E2E_CLIENT, allowPolicy, builtinConfig, defaultAccess, iamArn, startGateway } from './lib/gateway.mjs';
 
 const T = { timeout: 30_000 };
@@ -39,6 +41,7 @@ describe('KMS front door with tenant keys (@aws-sdk/client-kms)', () => {
     track(new KMSClient({ region: REGION, endpoint: gw.url, credentials: { ...credentials }, maxAttempts: 1 }));
   let tenantA; // KMS client with a session of tenant-a's role
   let tenantB;
+  let sessionB; // the credentials of tenantB
 
   async function sessionOf(role, user) {
     const key = await gw.createAccessKey(user);
@@ -74,7 +77,8 @@ describe('KMS front door with tenant keys (@aws-sdk/client-kms)', () => {
       }),
     });
     tenantA = kms(await sessionOf('tenant-a', 'alice'));
-    tenantB = kms(await sessionOf('tenant-b', 'bob'));
+    sessionB = await sessionOf('tenant-b', 'bob');
+    tenantB = kms(sessionB);
   });
   after(async () => {
     clients.forEach((c) => c.destroy());
@@ -158,6 +162,9 @@ describe('KMS front door with tenant keys (@aws-sdk/client-kms)', () => {
     const enc = await tenantB.send(
       new EncryptCommand({ KeyId: 'alias/perimeter/tenant/b', Plaintext: Buffer.from('soon gone'), EncryptionContext: ctx('b') }),
     );
+    const bedrockB = track(bedrockClient(gw, { credentials: sessionB }));
+    const converse = () => bedrockB.send(new ConverseCommand({ modelId: BUILTIN_MODEL, messages: [{ role: 'user', content: [{ text: 'hi' }] }] }));
+    await converse(); // the tenant is served while it exists
     const disabled = await gw.cli(['keys', 'disable', 'alias/perimeter/tenant/b', '--config', gw.configFile]);
     assert.equal(disabled.code, 0, disabled.stderr);
     const err = await rejection(tenantB.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx('b') })));
@@ -170,6 +177,10 @@ describe('KMS front door with tenant keys (@aws-sdk/client-kms)', () => {
     const gone = await rejection(tenantB.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx('b') })));
     assert.equal(gone.name, 'KMSInvalidStateException', gone.message);
     assert.match(gone.message, /pending deletion/);
+    // And no model request runs in the deleted tenant any more.
+    const refused = await rejection(converse());
+    assert.equal(refused.name, 'AccessDeniedException', refused.message);
+    assert.match(refused.message, /tenant 'b' was deleted/);
   });
 
   test('every key use is in the key audit log, without plaintext', T, async () => {

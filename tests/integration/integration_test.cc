@@ -2212,7 +2212,7 @@ TEST_F(GatewayTest, AccessKeySecretsAreStoredUnderTheirTenantsKeyAndBoundToTheir
   ASSERT_TRUE(del.exit.exited && del.exit.code == 0) << del.err;
   auto after = converse(bob);
   ASSERT_TRUE(after.ok()) << after.status().message();
-  EXPECT_NE(after->status, 200) << after->Describe();
+  EXPECT_EQ(after->status, 403) << after->Describe();
   auto still = converse(alice);
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(still->status, 200) << still->Describe();
