@@ -7,16 +7,16 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <utility>
 
 namespace perimeter::iam {
+
+using sqlite::ColumnBlob;
+using sqlite::ColumnText;
+using sqlite::Statement;
+
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
-constexpr size_t kMaxPathBytes = 4096;
 constexpr size_t kSha256HexChars = 64;
 
 // ---- Schema ------------------------------------------------------------------------------------
@@ -125,23 +125,10 @@ constexpr char kCountTables[] =
     "SELECT count(*), coalesce(sum(name = 'schema_version'), 0) FROM sqlite_master "
     "WHERE type = 'table'";
 constexpr char kInsertSchemaVersion[] = "INSERT INTO schema_version (version) VALUES (?1)";
-constexpr char kDataVersion[] = "PRAGMA data_version";
 
 // ---- Helpers -----------------------------------------------------------------------------------
 
 std::string_view TypeName(PrincipalType t) { return t == PrincipalType::kRole ? "role" : "user"; }
-
-std::string ColumnText(sqlite3_stmt* s, int i) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return p == nullptr ? std::string()
-                      : std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i)));
-}
-
-std::string ColumnBlob(sqlite3_stmt* s, int i) {
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
-  return p == nullptr ? std::string()
-                      : std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i)));
-}
 
 std::string Quoted(std::string_view id) { return "\"" + std::string(id) + "\""; }
 
@@ -298,56 +285,6 @@ bool IsDuplicateKey(int rc) {
   return rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE;
 }
 
-}  // namespace
-
-// A cached prepared statement in use: binds parameters, steps, and on destruction resets it (and
-// clears its bindings) so the next user starts clean. Bind failures are remembered and returned
-// by the first Step, so call sites check one result.
-class IdentityStore::Statement {
- public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~Statement() {
-    if (stmt_ != nullptr) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
-  }
-  Statement(Statement&& other) noexcept
-      : stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
-  Statement& operator=(Statement&&) = delete;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  void Bind(int index, std::string_view text) {
-    // A null data pointer would bind SQL NULL; an empty string must stay an empty string.
-    Remember(sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(),
-                                 SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  void BindBlob(int index, std::string_view bytes) {
-    Remember(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? "" : bytes.data(), bytes.size(),
-                                 SQLITE_TRANSIENT));
-  }
-  void Bind(int index, int64_t value) {
-    Remember(sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value)));
-  }
-
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_); }
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  void Remember(int rc) {
-    if (bind_rc_ == SQLITE_OK) {
-      bind_rc_ = rc;
-    }
-  }
-
-  sqlite3_stmt* stmt_;
-  int bind_rc_ = SQLITE_OK;
-};
-
-namespace {
-
 PrincipalRecord PrincipalFromRowWithoutJson(sqlite3_stmt* s) {
   PrincipalRecord p;
   p.arn = ColumnText(s, 0);
@@ -410,50 +347,11 @@ ApiKeyRecord ApiKeyFromRow(sqlite3_stmt* s) {
   return k;
 }
 
-// Creates the file with mode 0600 before SQLite sees it (SQLite would create it with 0644 minus
-// the umask, and gives its -wal and -shm files the main file's mode), or checks an existing one.
-Status PrepareDatabaseFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd >= 0) {
-    const bool ok = ::fchmod(fd, 0600) == 0;  // the umask can only have removed bits
-    const int err = errno;
-    ::close(fd);
-    if (!ok) {
-      return Internal("cannot set mode 0600 on new identity store " + path + ": " +
-                      std::strerror(err));
-    }
-    return Status::Ok();
-  }
-  const int err = errno;
-  if (err != EEXIST) {
-    return FailedPrecondition("cannot create identity store " + path + ": " + std::strerror(err) +
-                              "; check that the state directory exists and is writable by the "
-                              "user running perimeter");
-  }
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    return FailedPrecondition("cannot stat identity store " + path + ": " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return FailedPrecondition("identity store " + path +
-                              " is not a regular file (symbolic links are refused); move it "
-                              "aside or point the state directory elsewhere");
-  }
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return FailedPrecondition("identity store " + path + " has mode " + mode +
-                              ", which lets group or others access it; run `chmod 600 " + path +
-                              "` (and the same for its -wal and -shm files if present)");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 // ---- IdentityStore -----------------------------------------------------------------------------
 
-IdentityStore::IdentityStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+IdentityStore::IdentityStore(std::unique_ptr<sqlite::Connection> db) : db_(std::move(db)) {}
 
 void IdentityStore::NoteOwnWrite() {
   ++generation_;
@@ -461,7 +359,7 @@ void IdentityStore::NoteOwnWrite() {
 }
 
 void IdentityStore::MapSharedCounter() {
-  const std::string file = path_ + "-version";
+  const std::string file = db_->path() + "-version";
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return;  // without it, data_version alone (read every time) still detects changes
   struct stat st {};
@@ -480,55 +378,17 @@ void IdentityStore::MapSharedCounter() {
 
 IdentityStore::~IdentityStore() {
   if (shared_counter_ != nullptr) ::munmap(shared_counter_, sizeof(uint64_t));
-  for (auto& [sql, stmt] : statements_) {
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close_v2(db_);
 }
 
 Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(const std::string& path) {
-  if (path.empty() || path.size() > kMaxPathBytes || path.find('\0') != std::string::npos) {
-    return InvalidArgument("the identity store path must be 1 to " + std::to_string(kMaxPathBytes) +
-                           " bytes without NUL bytes");
+  Result<std::unique_ptr<sqlite::Connection>> db = sqlite::Connection::Open(path, "identity store");
+  if (!db.ok()) {
+    return db.status();
   }
-  PERIMETER_RETURN_IF_ERROR(PrepareDatabaseFile(path));
-
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
-      nullptr);
-  if (rc != SQLITE_OK) {
-    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db);
-    return FailedPrecondition("cannot open identity store " + path + ": " + message);
-  }
-  std::unique_ptr<IdentityStore> store(new IdentityStore(db, path));
+  std::unique_ptr<IdentityStore> store(new IdentityStore(std::move(*db)));
   std::lock_guard<std::mutex> lock(store->mu_);
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  PERIMETER_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys = ON", "enable foreign keys"));
-  PERIMETER_RETURN_IF_ERROR(store->Exec("PRAGMA trusted_schema = OFF", "distrust the schema"));
-  {
-    // journal_mode answers with the mode now in effect; WAL can be refused (e.g. on a network
-    // file system without shared memory), and silently running without it would change the
-    // concurrency contract.
-    Result<Statement> wal = store->Prepare("PRAGMA journal_mode = WAL", "enable WAL");
-    if (!wal.ok()) {
-      return wal.status();
-    }
-    const int step = wal->Step();
-    if (step != SQLITE_ROW) {
-      return store->SqliteError(step, "enable WAL");
-    }
-    if (ColumnText(wal->get(), 0) != "wal") {
-      return FailedPrecondition(
-          "identity store " + path + " cannot use write-ahead logging (journal mode stayed " +
-          ColumnText(wal->get(), 0) + "); keep the state directory on a local file system");
-    }
-  }
-  PERIMETER_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous = FULL", "set synchronous"));
   PERIMETER_RETURN_IF_ERROR(store->InitSchema());
-  Result<int64_t> version = store->ReadDataVersion();
+  Result<int64_t> version = store->db_->ReadDataVersion();
   if (!version.ok()) {
     return version.status();
   }
@@ -538,82 +398,11 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(const std::string& pa
   return store;
 }
 
-Status IdentityStore::SqliteError(int rc, std::string_view operation) {
-  const std::string where = "identity store " + path_ + ": " + std::string(operation);
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Unavailable(where +
-                         ": the database stayed locked by another connection for more "
-                         "than " +
-                         std::to_string(kBusyTimeoutMs / 1000) +
-                         " s; retry, and check for a stuck perimeter process");
-    case SQLITE_FULL:
-      return Unavailable(where + ": the disk is full; free space in the state directory");
-    case SQLITE_READONLY:
-      return FailedPrecondition(where + ": the database is read-only (" + sqlite3_errmsg(db_) +
-                                "); check the permissions of the file, its -wal and -shm files "
-                                "and the state directory");
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return FailedPrecondition(where + ": the file is not a usable SQLite database (" +
-                                sqlite3_errmsg(db_) + "); restore it from a backup");
-    default:
-      return Internal(where + " failed: " + sqlite3_errmsg(db_) + " (SQLite code " +
-                      std::to_string(rc) + ")");
-  }
-}
-
-Status IdentityStore::Exec(const char* sql, std::string_view operation) {
-  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(rc, operation);
-}
-
-Result<IdentityStore::Statement> IdentityStore::Prepare(const char* sql,
-                                                        std::string_view operation) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) {
-    return Statement(it->second);
-  }
-  sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) {
-    sqlite3_finalize(stmt);
-    return SqliteError(rc, operation);
-  }
-  // Key by the statement's own copy of the text, which lives as long as the statement.
-  statements_.emplace(std::string_view(sqlite3_sql(stmt)), stmt);
-  return Statement(stmt);
-}
-
-Result<int64_t> IdentityStore::ReadDataVersion() {
-  Result<Statement> stmt = Prepare(kDataVersion, "read the data version");
-  if (!stmt.ok()) {
-    return stmt.status();
-  }
-  const int rc = stmt->Step();
-  if (rc != SQLITE_ROW) {
-    return SqliteError(rc, "read the data version");
-  }
-  return static_cast<int64_t>(sqlite3_column_int64(stmt->get(), 0));
-}
-
 Status IdentityStore::InTransaction(std::string_view operation,
                                     const std::function<Status()>& body) {
-  // IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so the body cannot
-  // fail half-way with SQLITE_BUSY when upgrading from a read.
-  PERIMETER_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", operation));
-  Status st = body();
-  if (st.ok()) {
-    const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) {
-      NoteOwnWrite();
-      return Status::Ok();
-    }
-    st = SqliteError(rc, operation);
-  }
-  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  return st;
+  PERIMETER_RETURN_IF_ERROR(db_->InTransaction(operation, body));
+  NoteOwnWrite();
+  return Status::Ok();
 }
 
 Status IdentityStore::InitSchema() {
@@ -621,54 +410,54 @@ Status IdentityStore::InitSchema() {
     int64_t tables = 0;
     bool has_version_table = false;
     {
-      Result<Statement> count = Prepare(kCountTables, "inspect the schema");
+      Result<Statement> count = db_->Prepare(kCountTables, "inspect the schema");
       if (!count.ok()) {
         return count.status();
       }
       const int rc = count->Step();
       if (rc != SQLITE_ROW) {
-        return SqliteError(rc, "inspect the schema");
+        return db_->Error(rc, "inspect the schema");
       }
       tables = sqlite3_column_int64(count->get(), 0);
       has_version_table = sqlite3_column_int64(count->get(), 1) != 0;
     }
     if (tables == 0) {
-      PERIMETER_RETURN_IF_ERROR(Exec(kSchemaV1, "create the schema"));
-      Result<Statement> insert = Prepare(kInsertSchemaVersion, "record the schema version");
+      PERIMETER_RETURN_IF_ERROR(db_->Exec(kSchemaV1, "create the schema"));
+      Result<Statement> insert = db_->Prepare(kInsertSchemaVersion, "record the schema version");
       if (!insert.ok()) {
         return insert.status();
       }
       insert->Bind(1, int64_t{kIdentityStoreSchemaVersion});
       const int rc = insert->Step();
-      return rc == SQLITE_DONE ? Status::Ok() : SqliteError(rc, "record the schema version");
+      return rc == SQLITE_DONE ? Status::Ok() : db_->Error(rc, "record the schema version");
     }
     if (!has_version_table) {
-      return FailedPrecondition("identity store " + path_ +
+      return FailedPrecondition("identity store " + db_->path() +
                                 " is a SQLite database but not a perimeter identity store (it has "
                                 "no schema_version table); point perimeter at its own state "
                                 "directory");
     }
-    Result<Statement> select = Prepare(kSelectSchemaVersion, "read the schema version");
+    Result<Statement> select = db_->Prepare(kSelectSchemaVersion, "read the schema version");
     if (!select.ok()) {
       return select.status();
     }
     const int rc = select->Step();
     if (rc != SQLITE_ROW) {
-      return rc == SQLITE_DONE ? FailedPrecondition("identity store " + path_ +
+      return rc == SQLITE_DONE ? FailedPrecondition("identity store " + db_->path() +
                                                     " has an empty schema_version table; restore "
                                                     "the database from a backup")
-                               : SqliteError(rc, "read the schema version");
+                               : db_->Error(rc, "read the schema version");
     }
     const int64_t version = sqlite3_column_int64(select->get(), 0);
     if (version > kIdentityStoreSchemaVersion) {
       return FailedPrecondition(
-          "identity store " + path_ + " has schema version " + std::to_string(version) +
+          "identity store " + db_->path() + " has schema version " + std::to_string(version) +
           ", newer than version " + std::to_string(kIdentityStoreSchemaVersion) +
           " that this perimeter build understands; it was written by a newer perimeter. Run that "
           "version, or restore a backup taken before the upgrade");
     }
     if (version < 1) {
-      return FailedPrecondition("identity store " + path_ + " has invalid schema version " +
+      return FailedPrecondition("identity store " + db_->path() + " has invalid schema version " +
                                 std::to_string(version) + "; restore the database from a backup");
     }
     // Version 1 is current: nothing to migrate yet.
@@ -690,7 +479,7 @@ Status IdentityStore::CreatePrincipal(const PrincipalRecord& p) {
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(op, [&]() -> Status {
     {
-      Result<Statement> insert = Prepare(kInsertPrincipal, op);
+      Result<Statement> insert = db_->Prepare(kInsertPrincipal, op);
       if (!insert.ok()) {
         return insert.status();
       }
@@ -711,13 +500,13 @@ Status IdentityStore::CreatePrincipal(const PrincipalRecord& p) {
                              " already exists in the identity store; choose another name");
       }
       if (rc != SQLITE_DONE) {
-        return SqliteError(rc, op);
+        return db_->Error(rc, op);
       }
     }
     if (p.active) {
       return Status::Ok();
     }
-    Result<Statement> state = Prepare(kUpsertPrincipalState, op);
+    Result<Statement> state = db_->Prepare(kUpsertPrincipalState, op);
     if (!state.ok()) {
       return state.status();
     }
@@ -725,14 +514,14 @@ Status IdentityStore::CreatePrincipal(const PrincipalRecord& p) {
     state->Bind(2, int64_t{0});
     state->Bind(3, p.created_at);
     const int rc = state->Step();
-    return rc == SQLITE_DONE ? Status::Ok() : SqliteError(rc, op);
+    return rc == SQLITE_DONE ? Status::Ok() : db_->Error(rc, op);
   });
 }
 
 Result<std::vector<PrincipalRecord>> IdentityStore::QueryPrincipals(const char* sql,
                                                                     std::string_view arn) {
   const std::string op = arn.empty() ? "list principals" : "read principal " + Quoted(arn);
-  Result<Statement> select = Prepare(sql, op);
+  Result<Statement> select = db_->Prepare(sql, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -746,7 +535,7 @@ Result<std::vector<PrincipalRecord>> IdentityStore::QueryPrincipals(const char* 
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, op);
+      return db_->Error(rc, op);
     }
     Result<PrincipalRecord> p = PrincipalFromRow(select->get());
     if (!p.ok()) {
@@ -783,7 +572,7 @@ Status IdentityStore::SetPrincipalTags(std::string_view arn,
   }
   const std::string op = "set tags of principal " + Quoted(arn);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> update = Prepare(kUpdatePrincipalTags, op);
+  Result<Statement> update = db_->Prepare(kUpdatePrincipalTags, op);
   if (!update.ok()) {
     return update.status();
   }
@@ -791,9 +580,9 @@ Status IdentityStore::SetPrincipalTags(std::string_view arn,
   update->Bind(2, *json);
   const int rc = update->Step();
   if (rc != SQLITE_DONE) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
-  if (sqlite3_changes(db_) == 0) {
+  if (db_->Changes() == 0) {
     return NotFound("principal " + Quoted(arn) +
                     " is not in the identity store; config-declared principals get their tags "
                     "from the config");
@@ -808,7 +597,7 @@ Status IdentityStore::SetPrincipalActive(std::string_view arn, bool active, int6
   const std::string op =
       std::string(active ? "activate" : "deactivate") + " principal " + Quoted(arn);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> upsert = Prepare(kUpsertPrincipalState, op);
+  Result<Statement> upsert = db_->Prepare(kUpsertPrincipalState, op);
   if (!upsert.ok()) {
     return upsert.status();
   }
@@ -817,7 +606,7 @@ Status IdentityStore::SetPrincipalActive(std::string_view arn, bool active, int6
   upsert->Bind(3, now);
   const int rc = upsert->Step();
   if (rc != SQLITE_DONE) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   NoteOwnWrite();
   return Status::Ok();
@@ -825,7 +614,7 @@ Status IdentityStore::SetPrincipalActive(std::string_view arn, bool active, int6
 
 Result<std::map<std::string, bool>> IdentityStore::ListPrincipalStates() {
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectPrincipalStates, "list principal states");
+  Result<Statement> select = db_->Prepare(kSelectPrincipalStates, "list principal states");
   if (!select.ok()) {
     return select.status();
   }
@@ -836,7 +625,7 @@ Result<std::map<std::string, bool>> IdentityStore::ListPrincipalStates() {
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, "list principal states");
+      return db_->Error(rc, "list principal states");
     }
     out.emplace(ColumnText(select->get(), 0), sqlite3_column_int64(select->get(), 1) != 0);
   }
@@ -852,7 +641,7 @@ Status IdentityStore::Revoke(const char* sql, std::string_view kind, std::string
   }
   const std::string op = "revoke " + std::string(kind) + " " + Quoted(id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> update = Prepare(sql, op);
+  Result<Statement> update = db_->Prepare(sql, op);
   if (!update.ok()) {
     return update.status();
   }
@@ -860,9 +649,9 @@ Status IdentityStore::Revoke(const char* sql, std::string_view kind, std::string
   update->Bind(2, now);
   const int rc = update->Step();
   if (rc != SQLITE_DONE) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
-  if (sqlite3_changes(db_) == 0) {
+  if (db_->Changes() == 0) {
     return NotFound(std::string(kind) + " " + Quoted(id) + " does not exist");
   }
   NoteOwnWrite();
@@ -876,7 +665,7 @@ Status IdentityStore::CreateAccessKey(const AccessKeyRecord& k) {
       CheckBytes(k.sealed_secret, kMaxSealedSecretBytes, "the sealed secret", true));
   const std::string op = "create access key " + Quoted(k.access_key_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> insert = Prepare(kInsertAccessKey, op);
+  Result<Statement> insert = db_->Prepare(kInsertAccessKey, op);
   if (!insert.ok()) {
     return insert.status();
   }
@@ -893,7 +682,7 @@ Status IdentityStore::CreateAccessKey(const AccessKeyRecord& k) {
                          " already exists; generate a new key id");
   }
   if (rc != SQLITE_DONE) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   NoteOwnWrite();
   return Status::Ok();
@@ -903,7 +692,7 @@ Result<std::optional<AccessKeyRecord>> IdentityStore::GetAccessKey(std::string_v
   PERIMETER_RETURN_IF_ERROR(CheckBytes(access_key_id, kMaxIdentifierBytes, "the key id", true));
   const std::string op = "read access key " + Quoted(access_key_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectAccessKeyById, op);
+  Result<Statement> select = db_->Prepare(kSelectAccessKeyById, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -913,7 +702,7 @@ Result<std::optional<AccessKeyRecord>> IdentityStore::GetAccessKey(std::string_v
     return std::optional<AccessKeyRecord>();
   }
   if (rc != SQLITE_ROW) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   return std::optional<AccessKeyRecord>(AccessKeyFromRow(select->get()));
 }
@@ -921,7 +710,7 @@ Result<std::optional<AccessKeyRecord>> IdentityStore::GetAccessKey(std::string_v
 Result<std::vector<AccessKeyRecord>> IdentityStore::ListAccessKeys(std::string_view principal_arn) {
   PERIMETER_RETURN_IF_ERROR(CheckBytes(principal_arn, kMaxArnBytes, "the principal ARN", false));
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectAccessKeysByPrincipal, "list access keys");
+  Result<Statement> select = db_->Prepare(kSelectAccessKeysByPrincipal, "list access keys");
   if (!select.ok()) {
     return select.status();
   }
@@ -933,7 +722,7 @@ Result<std::vector<AccessKeyRecord>> IdentityStore::ListAccessKeys(std::string_v
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, "list access keys");
+      return db_->Error(rc, "list access keys");
     }
     out.push_back(AccessKeyFromRow(select->get()));
   }
@@ -952,7 +741,7 @@ Status IdentityStore::CreateApiKey(const ApiKeyRecord& k) {
   }
   const std::string op = "create API key " + Quoted(k.key_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> insert = Prepare(kInsertApiKey, op);
+  Result<Statement> insert = db_->Prepare(kInsertApiKey, op);
   if (!insert.ok()) {
     return insert.status();
   }
@@ -968,7 +757,7 @@ Status IdentityStore::CreateApiKey(const ApiKeyRecord& k) {
     return AlreadyExists("API key " + Quoted(k.key_id) + " already exists; generate a new key id");
   }
   if (rc != SQLITE_DONE) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   NoteOwnWrite();
   return Status::Ok();
@@ -978,7 +767,7 @@ Result<std::optional<ApiKeyRecord>> IdentityStore::GetApiKey(std::string_view ke
   PERIMETER_RETURN_IF_ERROR(CheckBytes(key_id, kMaxIdentifierBytes, "the key id", true));
   const std::string op = "read API key " + Quoted(key_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectApiKeyById, op);
+  Result<Statement> select = db_->Prepare(kSelectApiKeyById, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -988,7 +777,7 @@ Result<std::optional<ApiKeyRecord>> IdentityStore::GetApiKey(std::string_view ke
     return std::optional<ApiKeyRecord>();
   }
   if (rc != SQLITE_ROW) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   return std::optional<ApiKeyRecord>(ApiKeyFromRow(select->get()));
 }
@@ -996,7 +785,7 @@ Result<std::optional<ApiKeyRecord>> IdentityStore::GetApiKey(std::string_view ke
 Result<std::vector<ApiKeyRecord>> IdentityStore::ListApiKeys(std::string_view principal_arn) {
   PERIMETER_RETURN_IF_ERROR(CheckBytes(principal_arn, kMaxArnBytes, "the principal ARN", false));
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectApiKeysByPrincipal, "list API keys");
+  Result<Statement> select = db_->Prepare(kSelectApiKeysByPrincipal, "list API keys");
   if (!select.ok()) {
     return select.status();
   }
@@ -1008,7 +797,7 @@ Result<std::vector<ApiKeyRecord>> IdentityStore::ListApiKeys(std::string_view pr
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, "list API keys");
+      return db_->Error(rc, "list API keys");
     }
     out.push_back(ApiKeyFromRow(select->get()));
   }
@@ -1035,7 +824,7 @@ Result<uint64_t> IdentityStore::ChangeCounter() {
   // data_version changes when another connection commits; this connection's own commits are
   // counted by NoteOwnWrite. Folding both into one generation number keeps the result strictly
   // increasing whatever values data_version takes.
-  Result<int64_t> version = ReadDataVersion();
+  Result<int64_t> version = db_->ReadDataVersion();
   if (!version.ok()) {
     return version.status();
   }

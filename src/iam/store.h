@@ -36,14 +36,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
 #include "iam/records.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
+#include "sqlite/database.h"
 
 namespace perimeter::iam {
 
@@ -111,18 +108,12 @@ class IdentityStore {
   Result<uint64_t> ChangeCounter();
 
  private:
-  class Statement;
-
-  IdentityStore(sqlite3* db, std::string path);
+  explicit IdentityStore(std::unique_ptr<sqlite::Connection> db);
 
   // All private members below require mu_ held.
   Status InitSchema();
-  Result<Statement> Prepare(const char* sql, std::string_view operation);
-  Status Exec(const char* sql, std::string_view operation);
-  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back if it fails.
+  // Runs `body` in a transaction (sqlite::Connection::InTransaction) and notes the commit.
   Status InTransaction(std::string_view operation, const std::function<Status()>& body);
-  Result<int64_t> ReadDataVersion();
-  Status SqliteError(int rc, std::string_view operation);
   Result<std::vector<PrincipalRecord>> QueryPrincipals(const char* sql, std::string_view arn);
   Status Revoke(const char* sql, std::string_view kind, std::string_view id, int64_t now);
   // Counts this connection's commit and signals it to every other process (shared counter).
@@ -130,11 +121,7 @@ class IdentityStore {
   void MapSharedCounter();
 
   std::mutex mu_;
-  sqlite3* db_;
-  const std::string path_;
-  // Prepared statements, prepared once and reused; keyed by SQL text (the key views the text
-  // owned by the statement itself).
-  std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
+  std::unique_ptr<sqlite::Connection> db_;
   int64_t last_data_version_ = 0;
   uint64_t generation_ = 0;
   // The shared change signal: an 8-byte counter in <path>-version, mapped shared, that every

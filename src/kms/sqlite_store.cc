@@ -1,22 +1,19 @@
 #include "kms/sqlite_store.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <map>
 #include <utility>
 
 namespace perimeter::kms {
+
+using sqlite::ColumnBlob;
+using sqlite::ColumnText;
+using sqlite::Statement;
+
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
-constexpr size_t kMaxPathBytes = 4096;
 // Ids in messages are cut to this many bytes (lookups take ids of any length).
 constexpr size_t kMaxIdInMessageBytes = 160;
 
@@ -156,21 +153,8 @@ constexpr char kCountTables[] =
     "FROM sqlite_master WHERE type = 'table'";
 constexpr int64_t kKeyStoreTables = 5;  // the names in kCountTables' IN list
 constexpr char kInsertSchemaVersion[] = "INSERT INTO schema_version (version) VALUES (?1)";
-constexpr char kDataVersion[] = "PRAGMA data_version";
 
 // ---- Helpers -----------------------------------------------------------------------------------
-
-std::string ColumnText(sqlite3_stmt* s, int i) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return p == nullptr ? std::string()
-                      : std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i)));
-}
-
-std::string ColumnBlob(sqlite3_stmt* s, int i) {
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
-  return p == nullptr ? std::string()
-                      : std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i)));
-}
 
 std::string Quoted(std::string_view id) {
   if (id.size() > kMaxIdInMessageBytes) {
@@ -325,125 +309,24 @@ VaultEntry VaultEntryFromRow(sqlite3_stmt* s) {
   return e;
 }
 
-// Creates the file with mode 0600 before SQLite sees it (SQLite would create it with 0644 minus
-// the umask, and gives its -wal and -shm files the main file's mode), or checks an existing one.
-Status PrepareDatabaseFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd >= 0) {
-    const bool ok = ::fchmod(fd, 0600) == 0;  // the umask can only have removed bits
-    const int err = errno;
-    ::close(fd);
-    if (!ok) {
-      return Internal("cannot set mode 0600 on new key store " + path + ": " + std::strerror(err));
-    }
-    return Status::Ok();
-  }
-  const int err = errno;
-  if (err != EEXIST) {
-    return FailedPrecondition("cannot create key store " + path + ": " + std::strerror(err) +
-                              "; check that the state directory exists and is writable by the "
-                              "user running perimeter");
-  }
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    return FailedPrecondition("cannot stat key store " + path + ": " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return FailedPrecondition("key store " + path +
-                              " is not a regular file (symbolic links are refused); move it "
-                              "aside or point the state directory elsewhere");
-  }
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return FailedPrecondition("key store " + path + " has mode " + mode +
-                              ", which lets group or others access it; run `chmod 600 " + path +
-                              "` (and the same for its -wal and -shm files if present)");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
-
-// A cached prepared statement in use: binds parameters, steps, and on destruction resets it (and
-// clears its bindings) so the next user starts clean and no read transaction stays open. Bind
-// failures are remembered and returned by the first Step, so call sites check one result.
-class SqliteKeyStore::Statement {
- public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~Statement() {
-    if (stmt_ != nullptr) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
-  }
-  Statement(Statement&& other) noexcept
-      : stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
-  Statement& operator=(Statement&&) = delete;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  void Bind(int index, std::string_view text) {
-    // A null data pointer would bind SQL NULL; an empty string must stay an empty string.
-    Remember(sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(),
-                                 SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  void BindBlob(int index, std::string_view bytes) {
-    Remember(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? "" : bytes.data(), bytes.size(),
-                                 SQLITE_TRANSIENT));
-  }
-  void Bind(int index, int64_t value) {
-    Remember(sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value)));
-  }
-
-  // SQLITE_ROW, SQLITE_DONE or an (extended) error code.
-  int Step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_); }
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  void Remember(int rc) {
-    if (bind_rc_ == SQLITE_OK) {
-      bind_rc_ = rc;
-    }
-  }
-
-  sqlite3_stmt* stmt_;
-  int bind_rc_ = SQLITE_OK;
-};
 
 // ---- Opening -----------------------------------------------------------------------------------
 
-SqliteKeyStore::SqliteKeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+SqliteKeyStore::SqliteKeyStore(std::unique_ptr<sqlite::Connection> db) : db_(std::move(db)) {}
 
-SqliteKeyStore::~SqliteKeyStore() {
-  for (auto& [sql, stmt] : statements_) {
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close_v2(db_);
-}
+SqliteKeyStore::~SqliteKeyStore() = default;
 
 Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& path) {
-  if (path.empty() || path.size() > kMaxPathBytes || path.find('\0') != std::string::npos) {
-    return InvalidArgument("the key store path must be 1 to " + std::to_string(kMaxPathBytes) +
-                           " bytes without NUL bytes");
+  Result<std::unique_ptr<sqlite::Connection>> db = sqlite::Connection::Open(path, "key store");
+  if (!db.ok()) {
+    return db.status();
   }
-  PERIMETER_RETURN_IF_ERROR(PrepareDatabaseFile(path));
-
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
-      nullptr);
-  if (rc != SQLITE_OK) {
-    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db);
-    return FailedPrecondition("cannot open key store " + path + ": " + message);
-  }
-  std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(db, path));
+  std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(std::move(*db)));
   std::lock_guard<std::mutex> lock(store->mu_);
   PERIMETER_RETURN_IF_ERROR(store->Configure());
   PERIMETER_RETURN_IF_ERROR(store->InitSchema());
-  Result<int64_t> version = store->ReadDataVersion();
+  Result<int64_t> version = store->db_->ReadDataVersion();
   if (!version.ok()) {
     return version.status();
   }
@@ -452,31 +335,15 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
 }
 
 Status SqliteKeyStore::Configure() {
-  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-  PERIMETER_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = ON", "enable foreign keys"));
-  PERIMETER_RETURN_IF_ERROR(Exec("PRAGMA trusted_schema = OFF", "distrust the schema"));
-  // journal_mode answers with the mode now in effect; WAL can be refused (e.g. on a network file
-  // system without shared memory), and silently running without it would change the concurrency
-  // contract. Reading the mode is also the first read of the file: a file that is not a database
-  // fails here.
-  Result<std::string> mode = QueryPragma("PRAGMA journal_mode = WAL", "enable WAL");
-  if (!mode.ok()) {
-    return mode.status();
-  }
-  if (*mode != "wal") {
-    return FailedPrecondition("key store " + path_ +
-                              " cannot use write-ahead logging (journal mode stayed " + *mode +
-                              "); keep the state directory on a local file system");
-  }
-  PERIMETER_RETURN_IF_ERROR(Exec("PRAGMA synchronous = FULL", "set synchronous"));
   // Deleted and overwritten content (destroyed key versions, erased vault values) is zeroed in
   // the file instead of lingering in free space.
-  Result<std::string> secure = QueryPragma("PRAGMA secure_delete = ON", "enable secure delete");
+  Result<std::string> secure =
+      db_->QueryPragma("PRAGMA secure_delete = ON", "enable secure delete");
   if (!secure.ok()) {
     return secure.status();
   }
   if (*secure != "1") {
-    return Internal("key store " + path_ + ": SQLite refused secure_delete (it answered " +
+    return Internal("key store " + db_->path() + ": SQLite refused secure_delete (it answered " +
                     *secure + "); perimeter needs a SQLite built with secure delete available");
   }
   return Status::Ok();
@@ -488,56 +355,56 @@ Status SqliteKeyStore::InitSchema() {
     bool has_version_table = false;
     int64_t own_tables = 0;
     {
-      Result<Statement> count = Prepare(kCountTables, "inspect the schema");
+      Result<Statement> count = db_->Prepare(kCountTables, "inspect the schema");
       if (!count.ok()) {
         return count.status();
       }
       const int rc = count->Step();
       if (rc != SQLITE_ROW) {
-        return SqliteError(rc, "inspect the schema");
+        return db_->Error(rc, "inspect the schema");
       }
       tables = sqlite3_column_int64(count->get(), 0);
       has_version_table = sqlite3_column_int64(count->get(), 1) != 0;
       own_tables = sqlite3_column_int64(count->get(), 2);
     }
     if (tables == 0) {
-      PERIMETER_RETURN_IF_ERROR(Exec(kSchemaV1, "create the schema"));
-      Result<Statement> insert = Prepare(kInsertSchemaVersion, "record the schema version");
+      PERIMETER_RETURN_IF_ERROR(db_->Exec(kSchemaV1, "create the schema"));
+      Result<Statement> insert = db_->Prepare(kInsertSchemaVersion, "record the schema version");
       if (!insert.ok()) {
         return insert.status();
       }
       insert->Bind(1, int64_t{kKeyStoreSchemaVersion});
       const int rc = insert->Step();
-      return rc == SQLITE_DONE ? Status::Ok() : SqliteError(rc, "record the schema version");
+      return rc == SQLITE_DONE ? Status::Ok() : db_->Error(rc, "record the schema version");
     }
-    const std::string foreign = "key store " + path_ +
+    const std::string foreign = "key store " + db_->path() +
                                 " is a SQLite database but not a perimeter key store (it has no "
                                 "schema_version table and KMS tables); point perimeter at its "
                                 "own state directory";
     if (!has_version_table) {
       return FailedPrecondition(foreign);
     }
-    Result<Statement> select = Prepare(kSelectSchemaVersion, "read the schema version");
+    Result<Statement> select = db_->Prepare(kSelectSchemaVersion, "read the schema version");
     if (!select.ok()) {
       return select.status();
     }
     const int rc = select->Step();
     if (rc != SQLITE_ROW) {
-      return rc == SQLITE_DONE ? FailedPrecondition("key store " + path_ +
+      return rc == SQLITE_DONE ? FailedPrecondition("key store " + db_->path() +
                                                     " has an empty schema_version table; restore "
                                                     "the database from a backup")
-                               : SqliteError(rc, "read the schema version");
+                               : db_->Error(rc, "read the schema version");
     }
     const int64_t version = sqlite3_column_int64(select->get(), 0);
     if (version > kKeyStoreSchemaVersion) {
       return FailedPrecondition(
-          "key store " + path_ + " has schema version " + std::to_string(version) +
+          "key store " + db_->path() + " has schema version " + std::to_string(version) +
           ", newer than version " + std::to_string(kKeyStoreSchemaVersion) +
           " that this perimeter build understands; it was written by a newer perimeter. Run that "
           "version, or restore a backup taken before the upgrade");
     }
     if (version < 1) {
-      return FailedPrecondition("key store " + path_ + " has invalid schema version " +
+      return FailedPrecondition("key store " + db_->path() + " has invalid schema version " +
                                 std::to_string(version) + "; restore the database from a backup");
     }
     // Another perimeter store (e.g. the identity store) also has a schema_version table.
@@ -551,98 +418,11 @@ Status SqliteKeyStore::InitSchema() {
 
 // ---- SQLite plumbing ---------------------------------------------------------------------------
 
-Status SqliteKeyStore::SqliteError(int rc, std::string_view operation) {
-  const std::string where = "key store " + path_ + ": " + std::string(operation);
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Unavailable(where +
-                         ": the database stayed locked by another connection for more "
-                         "than " +
-                         std::to_string(kBusyTimeoutMs / 1000) +
-                         " s; retry, and check for a stuck perimeter process");
-    case SQLITE_FULL:
-      return Unavailable(where + ": the disk is full; free space in the state directory");
-    case SQLITE_READONLY:
-      return FailedPrecondition(where + ": the database is read-only (" + sqlite3_errmsg(db_) +
-                                "); check the permissions of the file, its -wal and -shm files "
-                                "and the state directory");
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return FailedPrecondition(where + ": the file is not a usable SQLite database (" +
-                                sqlite3_errmsg(db_) + "); restore it from a backup");
-    default:
-      return Internal(where + " failed: " + sqlite3_errmsg(db_) + " (SQLite code " +
-                      std::to_string(rc) + ")");
-  }
-}
-
-Status SqliteKeyStore::Exec(const char* sql, std::string_view operation) {
-  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(rc, operation);
-}
-
-Result<std::string> SqliteKeyStore::QueryPragma(const char* sql, std::string_view operation) {
-  sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
-  if (rc == SQLITE_OK) {
-    rc = sqlite3_step(stmt);
-  }
-  if (rc != SQLITE_ROW) {
-    Status st = SqliteError(rc == SQLITE_DONE ? SQLITE_ERROR : rc, operation);
-    sqlite3_finalize(stmt);
-    return st;
-  }
-  std::string value = ColumnText(stmt, 0);
-  sqlite3_finalize(stmt);
-  return value;
-}
-
-Result<SqliteKeyStore::Statement> SqliteKeyStore::Prepare(const char* sql,
-                                                          std::string_view operation) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) {
-    return Statement(it->second);
-  }
-  sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) {
-    sqlite3_finalize(stmt);
-    return SqliteError(rc, operation);
-  }
-  // Key by the statement's own copy of the text, which lives as long as the statement.
-  statements_.emplace(std::string_view(sqlite3_sql(stmt)), stmt);
-  return Statement(stmt);
-}
-
-Result<int64_t> SqliteKeyStore::ReadDataVersion() {
-  Result<Statement> stmt = Prepare(kDataVersion, "read the data version");
-  if (!stmt.ok()) {
-    return stmt.status();
-  }
-  const int rc = stmt->Step();
-  if (rc != SQLITE_ROW) {
-    return SqliteError(rc, "read the data version");
-  }
-  return static_cast<int64_t>(sqlite3_column_int64(stmt->get(), 0));
-}
-
 Status SqliteKeyStore::InTransaction(std::string_view operation,
                                      const std::function<Status()>& body) {
-  // IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so the body cannot
-  // fail half-way with SQLITE_BUSY when upgrading from a read.
-  PERIMETER_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", operation));
-  Status st = body();
-  if (st.ok()) {
-    const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) {
-      ++generation_;  // this connection's commits do not move its own data_version
-      return Status::Ok();
-    }
-    st = SqliteError(rc, operation);
-  }
-  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  return st;
+  PERIMETER_RETURN_IF_ERROR(db_->InTransaction(operation, body));
+  ++generation_;  // this connection's commits do not move its own data_version
+  return Status::Ok();
 }
 
 void SqliteKeyStore::CheckpointAndTruncateLog() {
@@ -651,7 +431,8 @@ void SqliteKeyStore::CheckpointAndTruncateLog() {
   // every committed page into the database file and empties the log. It waits (busy timeout) for
   // readers of older snapshots; if one outlasts it, the next checkpoint finishes the job, and the
   // committed change stands either way.
-  (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  (void)sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                  nullptr);
 }
 
 Status SqliteKeyStore::StepWrite(Statement& stmt, std::string_view operation,
@@ -660,7 +441,7 @@ Status SqliteKeyStore::StepWrite(Statement& stmt, std::string_view operation,
   if (IsDuplicate(rc)) {
     return duplicate;
   }
-  return rc == SQLITE_DONE ? Status::Ok() : SqliteError(rc, operation);
+  return rc == SQLITE_DONE ? Status::Ok() : db_->Error(rc, operation);
 }
 
 // ---- Keys --------------------------------------------------------------------------------------
@@ -685,7 +466,7 @@ void SqliteKeyStore::BindKey(Statement& stmt, const KeyRecord& key, const std::s
 
 Status SqliteKeyStore::UpdateKeyRow(const KeyRecord& key, const std::string& tags_json,
                                     std::string_view operation) {
-  Result<Statement> update = Prepare(kUpdateKey, operation);
+  Result<Statement> update = db_->Prepare(kUpdateKey, operation);
   if (!update.ok()) {
     return update.status();
   }
@@ -695,7 +476,7 @@ Status SqliteKeyStore::UpdateKeyRow(const KeyRecord& key, const std::string& tag
       AlreadyExists(std::string(operation) + ": alias " + Quoted(key.alias) +
                     " already names another key; choose another alias or remove it from that "
                     "key first")));
-  if (sqlite3_changes(db_) == 0) {
+  if (db_->Changes() == 0) {
     return NotFound(std::string(operation) + ": key " + Quoted(key.key_id) +
                     " is not in the key store");
   }
@@ -703,7 +484,7 @@ Status SqliteKeyStore::UpdateKeyRow(const KeyRecord& key, const std::string& tag
 }
 
 Status SqliteKeyStore::InsertVersion(const KeyVersionRecord& version, std::string_view operation) {
-  Result<Statement> insert = Prepare(kInsertVersion, operation);
+  Result<Statement> insert = db_->Prepare(kInsertVersion, operation);
   if (!insert.ok()) {
     return insert.status();
   }
@@ -729,7 +510,7 @@ Status SqliteKeyStore::CreateKey(const KeyRecord& key, const KeyVersionRecord& f
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(op, [&]() -> Status {
     {
-      Result<Statement> insert = Prepare(kInsertKey, op);
+      Result<Statement> insert = db_->Prepare(kInsertKey, op);
       if (!insert.ok()) {
         return insert.status();
       }
@@ -744,7 +525,7 @@ Status SqliteKeyStore::CreateKey(const KeyRecord& key, const KeyVersionRecord& f
                              " already names another key; choose another alias");
       }
       if (rc != SQLITE_DONE) {
-        return SqliteError(rc, op);
+        return db_->Error(rc, op);
       }
     }
     return InsertVersion(first_version, op);
@@ -754,7 +535,7 @@ Status SqliteKeyStore::CreateKey(const KeyRecord& key, const KeyVersionRecord& f
 Result<std::vector<KeyRecord>> SqliteKeyStore::QueryKeys(const char* sql,
                                                          std::optional<std::string_view> arg,
                                                          std::string_view operation) {
-  Result<Statement> select = Prepare(sql, operation);
+  Result<Statement> select = db_->Prepare(sql, operation);
   if (!select.ok()) {
     return select.status();
   }
@@ -768,7 +549,7 @@ Result<std::vector<KeyRecord>> SqliteKeyStore::QueryKeys(const char* sql,
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, operation);
+      return db_->Error(rc, operation);
     }
     Result<KeyRecord> key = KeyFromRow(select->get());
     if (!key.ok()) {
@@ -841,7 +622,7 @@ Status SqliteKeyStore::AddVersion(const KeyRecord& updated, const KeyVersionReco
 Result<std::vector<KeyVersionRecord>> SqliteKeyStore::ListVersions(std::string_view key_id) {
   const std::string op = "list versions of key " + Quoted(key_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectVersions, op);
+  Result<Statement> select = db_->Prepare(kSelectVersions, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -853,7 +634,7 @@ Result<std::vector<KeyVersionRecord>> SqliteKeyStore::ListVersions(std::string_v
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, op);
+      return db_->Error(rc, op);
     }
     Result<KeyVersionRecord> version = VersionFromRow(select->get());
     if (!version.ok()) {
@@ -877,13 +658,13 @@ Status SqliteKeyStore::DestroyKey(const KeyRecord& tombstone) {
   std::lock_guard<std::mutex> lock(mu_);
   PERIMETER_RETURN_IF_ERROR(InTransaction(op, [&]() -> Status {
     PERIMETER_RETURN_IF_ERROR(UpdateKeyRow(tombstone, *tags, op));
-    Result<Statement> del = Prepare(kDeleteVersions, op);
+    Result<Statement> del = db_->Prepare(kDeleteVersions, op);
     if (!del.ok()) {
       return del.status();
     }
     del->Bind(1, tombstone.key_id);
     const int rc = del->Step();
-    return rc == SQLITE_DONE ? Status::Ok() : SqliteError(rc, op);
+    return rc == SQLITE_DONE ? Status::Ok() : db_->Error(rc, op);
   }));
   CheckpointAndTruncateLog();
   return Status::Ok();
@@ -896,7 +677,7 @@ Status SqliteKeyStore::CreateTenant(const TenantRecord& tenant) {
   const std::string op = "create tenant " + Quoted(tenant.tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(op, [&]() -> Status {
-    Result<Statement> insert = Prepare(kInsertTenant, op);
+    Result<Statement> insert = db_->Prepare(kInsertTenant, op);
     if (!insert.ok()) {
       return insert.status();
     }
@@ -915,7 +696,7 @@ Status SqliteKeyStore::CreateTenant(const TenantRecord& tenant) {
 Result<std::optional<TenantRecord>> SqliteKeyStore::GetTenant(std::string_view tenant_id) {
   const std::string op = "read tenant " + Quoted(tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectTenant, op);
+  Result<Statement> select = db_->Prepare(kSelectTenant, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -925,7 +706,7 @@ Result<std::optional<TenantRecord>> SqliteKeyStore::GetTenant(std::string_view t
     return std::optional<TenantRecord>();
   }
   if (rc != SQLITE_ROW) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   Result<TenantRecord> tenant = TenantFromRow(select->get());
   if (!tenant.ok()) {
@@ -936,7 +717,7 @@ Result<std::optional<TenantRecord>> SqliteKeyStore::GetTenant(std::string_view t
 
 Result<std::vector<TenantRecord>> SqliteKeyStore::ListTenants() {
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectAllTenants, "list tenants");
+  Result<Statement> select = db_->Prepare(kSelectAllTenants, "list tenants");
   if (!select.ok()) {
     return select.status();
   }
@@ -947,7 +728,7 @@ Result<std::vector<TenantRecord>> SqliteKeyStore::ListTenants() {
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, "list tenants");
+      return db_->Error(rc, "list tenants");
     }
     Result<TenantRecord> tenant = TenantFromRow(select->get());
     if (!tenant.ok()) {
@@ -962,7 +743,7 @@ Status SqliteKeyStore::UpdateTenant(const TenantRecord& tenant) {
   const std::string op = "update tenant " + Quoted(tenant.tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(op, [&]() -> Status {
-    Result<Statement> update = Prepare(kUpdateTenant, op);
+    Result<Statement> update = db_->Prepare(kUpdateTenant, op);
     if (!update.ok()) {
       return update.status();
     }
@@ -974,9 +755,9 @@ Status SqliteKeyStore::UpdateTenant(const TenantRecord& tenant) {
     update->Bind(6, tenant.deleted_at);
     const int rc = update->Step();
     if (rc != SQLITE_DONE) {
-      return SqliteError(rc, op);
+      return db_->Error(rc, op);
     }
-    if (sqlite3_changes(db_) == 0) {
+    if (db_->Changes() == 0) {
       return NotFound(op + ": tenant " + Quoted(tenant.tenant_id) + " is not in the key store");
     }
     return Status::Ok();
@@ -991,7 +772,7 @@ Status SqliteKeyStore::PutTenantSecret(const TenantSecretRecord& secret) {
       "store the " + Quoted(secret.purpose) + " secret of tenant " + Quoted(secret.tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(op, [&]() -> Status {
-    Result<Statement> insert = Prepare(kInsertSecret, op);
+    Result<Statement> insert = db_->Prepare(kInsertSecret, op);
     if (!insert.ok()) {
       return insert.status();
     }
@@ -1010,7 +791,7 @@ Result<std::optional<TenantSecretRecord>> SqliteKeyStore::GetTenantSecret(
     std::string_view tenant_id, std::string_view purpose) {
   const std::string op = "read the " + Quoted(purpose) + " secret of tenant " + Quoted(tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectSecret, op);
+  Result<Statement> select = db_->Prepare(kSelectSecret, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -1021,7 +802,7 @@ Result<std::optional<TenantSecretRecord>> SqliteKeyStore::GetTenantSecret(
     return std::optional<TenantSecretRecord>();
   }
   if (rc != SQLITE_ROW) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   return std::optional<TenantSecretRecord>(SecretFromRow(select->get()));
 }
@@ -1034,7 +815,7 @@ Status SqliteKeyStore::PutVaultEntry(const VaultEntry& entry) {
       "store vault entry " + Quoted(entry.token) + " of tenant " + Quoted(entry.tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(op, [&]() -> Status {
-    Result<Statement> insert = Prepare(kInsertVaultEntry, op);
+    Result<Statement> insert = db_->Prepare(kInsertVaultEntry, op);
     if (!insert.ok()) {
       return insert.status();
     }
@@ -1054,7 +835,7 @@ Result<std::optional<VaultEntry>> SqliteKeyStore::GetVaultEntry(std::string_view
                                                                 std::string_view token) {
   const std::string op = "read vault entry " + Quoted(token) + " of tenant " + Quoted(tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectVaultEntry, op);
+  Result<Statement> select = db_->Prepare(kSelectVaultEntry, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -1065,7 +846,7 @@ Result<std::optional<VaultEntry>> SqliteKeyStore::GetVaultEntry(std::string_view
     return std::optional<VaultEntry>();
   }
   if (rc != SQLITE_ROW) {
-    return SqliteError(rc, op);
+    return db_->Error(rc, op);
   }
   return std::optional<VaultEntry>(VaultEntryFromRow(select->get()));
 }
@@ -1073,7 +854,7 @@ Result<std::optional<VaultEntry>> SqliteKeyStore::GetVaultEntry(std::string_view
 Result<std::vector<VaultEntry>> SqliteKeyStore::ListVaultEntries(std::string_view tenant_id) {
   const std::string op = "list vault entries of tenant " + Quoted(tenant_id);
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Statement> select = Prepare(kSelectVaultEntries, op);
+  Result<Statement> select = db_->Prepare(kSelectVaultEntries, op);
   if (!select.ok()) {
     return select.status();
   }
@@ -1085,7 +866,7 @@ Result<std::vector<VaultEntry>> SqliteKeyStore::ListVaultEntries(std::string_vie
       return out;
     }
     if (rc != SQLITE_ROW) {
-      return SqliteError(rc, op);
+      return db_->Error(rc, op);
     }
     out.push_back(VaultEntryFromRow(select->get()));
   }
@@ -1101,7 +882,7 @@ Status SqliteKeyStore::EraseVaultEntry(std::string_view tenant_id, std::string_v
   }
   std::lock_guard<std::mutex> lock(mu_);
   PERIMETER_RETURN_IF_ERROR(InTransaction(op, [&]() -> Status {
-    Result<Statement> update = Prepare(kEraseVaultEntry, op);
+    Result<Statement> update = db_->Prepare(kEraseVaultEntry, op);
     if (!update.ok()) {
       return update.status();
     }
@@ -1110,9 +891,9 @@ Status SqliteKeyStore::EraseVaultEntry(std::string_view tenant_id, std::string_v
     update->Bind(3, now);
     const int rc = update->Step();
     if (rc != SQLITE_DONE) {
-      return SqliteError(rc, op);
+      return db_->Error(rc, op);
     }
-    if (sqlite3_changes(db_) == 0) {
+    if (db_->Changes() == 0) {
       return NotFound(op + ": tenant " + Quoted(tenant_id) + " has no vault entry " +
                       Quoted(token));
     }
@@ -1129,7 +910,7 @@ Result<uint64_t> SqliteKeyStore::ChangeCounter() {
   // data_version changes when another connection commits; this connection's own commits are
   // counted by InTransaction. Folding both into one generation number keeps the result strictly
   // increasing whatever values data_version takes.
-  Result<int64_t> version = ReadDataVersion();
+  Result<int64_t> version = db_->ReadDataVersion();
   if (!version.ok()) {
     return version.status();
   }

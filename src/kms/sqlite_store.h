@@ -35,15 +35,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
 #include "kms/records.h"
 #include "kms/store.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
+#include "sqlite/database.h"
 
 namespace perimeter::kms {
 
@@ -86,27 +83,20 @@ class SqliteKeyStore final : public KeyStore {
   Result<uint64_t> ChangeCounter() override;
 
  private:
-  class Statement;
-
-  SqliteKeyStore(sqlite3* db, std::string path);
+  explicit SqliteKeyStore(std::unique_ptr<sqlite::Connection> db);
 
   // All private members below require mu_ held.
+  // Enables secure_delete (the rest of the configuration is sqlite::Connection::Open's).
   Status Configure();
   Status InitSchema();
-  Result<Statement> Prepare(const char* sql, std::string_view operation);
-  Status Exec(const char* sql, std::string_view operation);
-  // Runs a pragma that answers with one value and returns that value as text.
-  Result<std::string> QueryPragma(const char* sql, std::string_view operation);
-  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back if it fails.
+  // Runs `body` in a transaction (sqlite::Connection::InTransaction) and counts the commit.
   Status InTransaction(std::string_view operation, const std::function<Status()>& body);
   // Moves committed pages from the log into the database file and truncates the log; best effort.
   void CheckpointAndTruncateLog();
-  Result<int64_t> ReadDataVersion();
-  Status SqliteError(int rc, std::string_view operation);
   // Steps an INSERT or UPDATE and maps its result: a duplicate becomes `duplicate`.
-  Status StepWrite(Statement& stmt, std::string_view operation, const Status& duplicate);
+  Status StepWrite(sqlite::Statement& stmt, std::string_view operation, const Status& duplicate);
   // Binds the key's columns (?1 = key_id ... ?15) to `stmt`.
-  static void BindKey(Statement& stmt, const KeyRecord& key, const std::string& tags_json);
+  static void BindKey(sqlite::Statement& stmt, const KeyRecord& key, const std::string& tags_json);
   // Writes every column of an existing key; NotFound if absent, AlreadyExists for a taken alias.
   Status UpdateKeyRow(const KeyRecord& key, const std::string& tags_json,
                       std::string_view operation);
@@ -116,10 +106,7 @@ class SqliteKeyStore final : public KeyStore {
                                            std::string_view operation);
 
   std::mutex mu_;
-  sqlite3* db_;
-  const std::string path_;
-  // Prepared once and reused; keyed by the statement's own copy of its SQL text.
-  std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
+  std::unique_ptr<sqlite::Connection> db_;
   int64_t last_data_version_ = 0;
   uint64_t generation_ = 0;
 };
