@@ -155,12 +155,14 @@ Result<SecretBytes> AeadOpen(const SecretBytes& key, std::string_view sealed,
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) != 1) {
     return OpenSslFailure("associated data");
   }
-  std::string plaintext(ciphertext.size(), '\0');
+  // Decrypted straight into the zeroizing buffer: no intermediate copy of the plaintext.
+  SecretBytes plaintext = SecretBytes::ForOverwrite(ciphertext.size());
   if (!ciphertext.empty()) {
-    if (EVP_DecryptUpdate(ctx.get(), MutableBytes(plaintext, 0), &len, Bytes(ciphertext),
-                          static_cast<int>(ciphertext.size())) != 1 ||
+    if (EVP_DecryptUpdate(ctx.get(),
+                          reinterpret_cast<unsigned char*>(plaintext.MutableSecretForFill()), &len,
+                          Bytes(ciphertext), static_cast<int>(ciphertext.size())) != 1 ||
         static_cast<size_t>(len) != ciphertext.size()) {
-      OPENSSL_cleanse(plaintext.data(), plaintext.size());
+      plaintext = SecretBytes();  // wiped
       return OpenSslFailure("decryption");
     }
   }
@@ -169,19 +171,19 @@ Result<SecretBytes> AeadOpen(const SecretBytes& key, std::string_view sealed,
   std::copy(tag.begin(), tag.end(), tag_copy);
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kAeadTagBytes),
                           tag_copy) != 1) {
-    OPENSSL_cleanse(plaintext.data(), plaintext.size());
+    plaintext = SecretBytes();  // wiped
     return OpenSslFailure("tag setup");
   }
   unsigned char final_block[16];
   if (EVP_DecryptFinal_ex(ctx.get(), final_block, &len) != 1) {
     // The decrypted bytes are unauthenticated: wipe them rather than let them reach anyone.
     ERR_clear_error();
-    OPENSSL_cleanse(plaintext.data(), plaintext.size());
+    plaintext = SecretBytes();  // wiped
     return Unauthenticated(
         "sealed data failed authentication: it was modified, or it was sealed under a different "
         "key or with different associated data; it cannot be opened");
   }
-  return SecretBytes::FromAndWipe(&plaintext);
+  return plaintext;
 }
 
 namespace internal {

@@ -39,6 +39,15 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 
 SecretBytes SecretBytes::Clone() const { return SecretBytes(RevealSecretForUse()); }
 
+SecretBytes SecretBytes::ForOverwrite(size_t size) {
+  SecretBytes out;
+  if (size > 0) {
+    out.data_ = std::make_unique_for_overwrite<char[]>(size);
+    out.size_ = size;
+  }
+  return out;
+}
+
 void SecretBytes::Wipe() {
   if (data_ != nullptr && size_ > 0) {
     OPENSSL_cleanse(data_.get(), size_);

@@ -36,6 +36,11 @@ class SecretBytes {
   // A second, independent copy (also wiped on destruction).
   SecretBytes Clone() const;
 
+  // `size` bytes of unspecified content, to be filled through MutableSecretForFill by code that
+  // produces a secret in place (a decryptor), so no intermediate copy is ever made.
+  static SecretBytes ForOverwrite(size_t size);
+  char* MutableSecretForFill() { return data_.get(); }
+
   // The secret bytes, valid until this object is destroyed, moved from or assigned to. Do not
   // log, print, compare with == (use ConstantTimeEquals), or copy into a longer-lived string.
   std::string_view RevealSecretForUse() const { return {data_.get(), size_}; }

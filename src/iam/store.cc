@@ -353,32 +353,7 @@ ApiKeyRecord ApiKeyFromRow(sqlite3_stmt* s) {
 
 IdentityStore::IdentityStore(std::unique_ptr<sqlite::Connection> db) : db_(std::move(db)) {}
 
-void IdentityStore::NoteOwnWrite() {
-  ++generation_;
-  if (shared_counter_ != nullptr) __atomic_add_fetch(shared_counter_, 1, __ATOMIC_SEQ_CST);
-}
-
-void IdentityStore::MapSharedCounter() {
-  const std::string file = db_->path() + "-version";
-  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;  // without it, data_version alone (read every time) still detects changes
-  struct stat st {};
-  void* map = MAP_FAILED;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0 &&
-      (st.st_size >= static_cast<off_t>(sizeof(uint64_t)) ||
-       ::ftruncate(fd, sizeof(uint64_t)) == 0)) {
-    map = ::mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  }
-  ::close(fd);
-  if (map != MAP_FAILED) {
-    shared_counter_ = static_cast<uint64_t*>(map);
-    last_shared_ = __atomic_load_n(shared_counter_, __ATOMIC_SEQ_CST);
-  }
-}
-
-IdentityStore::~IdentityStore() {
-  if (shared_counter_ != nullptr) ::munmap(shared_counter_, sizeof(uint64_t));
-}
+IdentityStore::~IdentityStore() = default;
 
 Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(const std::string& path) {
   Result<std::unique_ptr<sqlite::Connection>> db = sqlite::Connection::Open(path, "identity store");
@@ -388,20 +363,20 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(const std::string& pa
   std::unique_ptr<IdentityStore> store(new IdentityStore(std::move(*db)));
   std::lock_guard<std::mutex> lock(store->mu_);
   PERIMETER_RETURN_IF_ERROR(store->InitSchema());
-  Result<int64_t> version = store->db_->ReadDataVersion();
-  if (!version.ok()) {
-    return version.status();
+  Result<std::unique_ptr<sqlite::ChangeSignal>> changes = sqlite::ChangeSignal::Open(*store->db_);
+  if (!changes.ok()) {
+    return changes.status();
   }
-  store->last_data_version_ = *version;
-  store->MapSharedCounter();
-  store->next_data_version_check_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  store->changes_ = std::move(*changes);
   return store;
 }
 
 Status IdentityStore::InTransaction(std::string_view operation,
                                     const std::function<Status()>& body) {
   PERIMETER_RETURN_IF_ERROR(db_->InTransaction(operation, body));
-  NoteOwnWrite();
+  if (changes_) {  // null only while Open creates the schema, before the signal is mapped
+    changes_->NoteOwnWrite();
+  }
   return Status::Ok();
 }
 
@@ -587,7 +562,7 @@ Status IdentityStore::SetPrincipalTags(std::string_view arn,
                     " is not in the identity store; config-declared principals get their tags "
                     "from the config");
   }
-  NoteOwnWrite();
+  changes_->NoteOwnWrite();
   return Status::Ok();
 }
 
@@ -608,7 +583,7 @@ Status IdentityStore::SetPrincipalActive(std::string_view arn, bool active, int6
   if (rc != SQLITE_DONE) {
     return db_->Error(rc, op);
   }
-  NoteOwnWrite();
+  changes_->NoteOwnWrite();
   return Status::Ok();
 }
 
@@ -654,7 +629,7 @@ Status IdentityStore::Revoke(const char* sql, std::string_view kind, std::string
   if (db_->Changes() == 0) {
     return NotFound(std::string(kind) + " " + Quoted(id) + " does not exist");
   }
-  NoteOwnWrite();
+  changes_->NoteOwnWrite();
   return Status::Ok();
 }
 
@@ -684,7 +659,7 @@ Status IdentityStore::CreateAccessKey(const AccessKeyRecord& k) {
   if (rc != SQLITE_DONE) {
     return db_->Error(rc, op);
   }
-  NoteOwnWrite();
+  changes_->NoteOwnWrite();
   return Status::Ok();
 }
 
@@ -759,7 +734,7 @@ Status IdentityStore::CreateApiKey(const ApiKeyRecord& k) {
   if (rc != SQLITE_DONE) {
     return db_->Error(rc, op);
   }
-  NoteOwnWrite();
+  changes_->NoteOwnWrite();
   return Status::Ok();
 }
 
@@ -809,30 +784,7 @@ Status IdentityStore::RevokeApiKey(std::string_view key_id, int64_t now) {
 
 Result<uint64_t> IdentityStore::ChangeCounter() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (shared_counter_ != nullptr) {
-    // Fast path: another process's commit is announced through the shared counter; the
-    // database itself is read only when it moved, or once a second as a safety net.
-    const uint64_t shared = __atomic_load_n(shared_counter_, __ATOMIC_SEQ_CST);
-    const auto now = std::chrono::steady_clock::now();
-    if (shared == last_shared_ && now < next_data_version_check_) return generation_;
-    if (shared != last_shared_) {
-      last_shared_ = shared;
-      ++generation_;
-    }
-    next_data_version_check_ = now + std::chrono::seconds(1);
-  }
-  // data_version changes when another connection commits; this connection's own commits are
-  // counted by NoteOwnWrite. Folding both into one generation number keeps the result strictly
-  // increasing whatever values data_version takes.
-  Result<int64_t> version = db_->ReadDataVersion();
-  if (!version.ok()) {
-    return version.status();
-  }
-  if (*version != last_data_version_) {
-    last_data_version_ = *version;
-    ++generation_;
-  }
-  return generation_;
+  return changes_->Counter();
 }
 
 }  // namespace perimeter::iam

@@ -103,8 +103,8 @@ class IdentityStore {
 
   // A value that changes whenever any connection (this one, or another process such as the CLI)
   // has committed a change since the previous call, and stays the same otherwise. Callers keep
-  // the value they built a snapshot from and rebuild when it differs. Costs one mutex and one
-  // `PRAGMA data_version` (a read of the WAL index in shared memory); no disk I/O.
+  // the value they built a snapshot from and rebuild when it differs. Costs one mutex and an
+  // atomic load (sqlite::ChangeSignal); no disk I/O.
   Result<uint64_t> ChangeCounter();
 
  private:
@@ -116,21 +116,9 @@ class IdentityStore {
   Status InTransaction(std::string_view operation, const std::function<Status()>& body);
   Result<std::vector<PrincipalRecord>> QueryPrincipals(const char* sql, std::string_view arn);
   Status Revoke(const char* sql, std::string_view kind, std::string_view id, int64_t now);
-  // Counts this connection's commit and signals it to every other process (shared counter).
-  void NoteOwnWrite();
-  void MapSharedCounter();
-
   std::mutex mu_;
   std::unique_ptr<sqlite::Connection> db_;
-  int64_t last_data_version_ = 0;
-  uint64_t generation_ = 0;
-  // The shared change signal: an 8-byte counter in <path>-version, mapped shared, that every
-  // writer increments after it commits. Reading it costs an atomic load, so ChangeCounter can
-  // run on every request; SQLite's data_version is still read at least once a second, so a
-  // writer that died between commit and increment delays nobody by more than that.
-  uint64_t* shared_counter_ = nullptr;  // mmap of the version file, or null if unavailable
-  uint64_t last_shared_ = 0;
-  std::chrono::steady_clock::time_point next_data_version_check_{};
+  std::unique_ptr<sqlite::ChangeSignal> changes_;  // <path>-version; see sqlite::ChangeSignal
 };
 
 }  // namespace perimeter::iam

@@ -969,25 +969,41 @@ Result<MaintenanceReport> Kms::RunMaintenance() {
   return report;
 }
 
-std::string Kms::TenantKeyPolicy(std::string_view tenant_id, std::string_view role_arn) const {
-  const std::string t(tenant_id);
-  const std::string use_actions =
-      R"(["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"])";
-  const std::string condition =
-      R"({"StringEquals":{"kms:EncryptionContext:tenant":")" + t + R"("}})";
-  return R"({"Version":"2012-10-17","Statement":[)"
-         R"({"Sid":"TenantRoleUse","Effect":"Allow","Principal":{"AWS":")" +
-         std::string(role_arn) + R"("},"Action":)" + use_actions +
-         R"(,"Resource":"*","Condition":)" + condition +
-         R"(},{"Sid":"GatewayUseForTenant","Effect":"Allow","Principal":{"Service":")" +
-         std::string(kGatewayServicePrincipal) + R"("},"Action":)" + use_actions +
-         R"(,"Resource":"*","Condition":)" + condition +
-         R"(},{"Sid":"AdministratorsManageWithoutDecrypt","Effect":"Allow",)"
+namespace {
+
+constexpr std::string_view kUseActions =
+    R"(["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"])";
+
+// The statement that lets the account root manage a key without using it.
+std::string ManageWithoutDecrypt(const std::string& account_id) {
+  return R"({"Sid":"AdministratorsManageWithoutDecrypt","Effect":"Allow",)"
          R"("Principal":{"AWS":"arn:aws:iam::)" +
-         options_.account_id +
+         account_id +
          R"(:root"},"Action":["kms:Describe*","kms:List*","kms:Get*","kms:Put*","kms:Enable*",)"
          R"("kms:Disable*","kms:Rotate*","kms:ScheduleKeyDeletion","kms:CancelKeyDeletion",)"
-         R"("kms:TagResource","kms:UntagResource"],"Resource":"*"}]})";
+         R"("kms:TagResource","kms:UntagResource"],"Resource":"*"})";
+}
+
+}  // namespace
+
+std::string Kms::TenantKeyPolicy(std::string_view tenant_id, std::string_view role_arn) const {
+  const std::string condition =
+      R"({"StringEquals":{"kms:EncryptionContext:tenant":")" + std::string(tenant_id) + R"("}})";
+  return R"({"Version":"2012-10-17","Statement":[)"
+         R"({"Sid":"TenantRoleUse","Effect":"Allow","Principal":{"AWS":")" +
+         std::string(role_arn) + R"("},"Action":)" + std::string(kUseActions) +
+         R"(,"Resource":"*","Condition":)" + condition +
+         R"(},{"Sid":"GatewayUseForTenant","Effect":"Allow","Principal":{"Service":")" +
+         std::string(kGatewayServicePrincipal) + R"("},"Action":)" + std::string(kUseActions) +
+         R"(,"Resource":"*","Condition":)" + condition + "}," +
+         ManageWithoutDecrypt(options_.account_id) + "]}";
+}
+
+std::string Kms::EnvironmentKeyPolicy() const {
+  return R"({"Version":"2012-10-17","Statement":[)"
+         R"({"Sid":"GatewayUse","Effect":"Allow","Principal":{"Service":")" +
+         std::string(kGatewayServicePrincipal) + R"("},"Action":)" + std::string(kUseActions) +
+         R"(,"Resource":"*"},)" + ManageWithoutDecrypt(options_.account_id) + "]}";
 }
 
 namespace {
@@ -1126,6 +1142,7 @@ Result<KeyRecord> Kms::EnvironmentKey() {
   r.alias = std::string(kEnvironmentAlias);
   r.description = "This environment's data that belongs to no tenant";
   r.tags = {{"perimeter:environment", options_.region}, {"perimeter:purpose", "environment"}};
+  r.policy = EnvironmentKeyPolicy();
   auto created = CreateKey(Administrator(), r);
   if (created.status().code() == StatusCode::kAlreadyExists) {  // created by another process
     auto again = impl_->store->GetKeyByAlias(kEnvironmentAlias);

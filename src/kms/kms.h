@@ -211,9 +211,12 @@ class Kms {
   // use it, only with an encryption context whose "tenant" is this tenant; the account root may
   // manage it but not use it.
   std::string TenantKeyPolicy(std::string_view tenant_id, std::string_view role_arn) const;
-  // The environment key (alias/perimeter/environment), created on first use with the default
-  // policy: for data that belongs to no tenant.
+  // The environment key (alias/perimeter/environment), created on first use with
+  // EnvironmentKeyPolicy: for data that belongs to no tenant (access-key secrets of users of no
+  // tenant).
   Result<KeyRecord> EnvironmentKey();
+  // Only the gateway may use the environment key; the account root may manage it.
+  std::string EnvironmentKeyPolicy() const;
 
   // The perimeter:tenant tag of the key a ciphertext names ("" for a key of no tenant): which
   // tenant context to decrypt a stored secret with. Reads metadata only; not a key use.

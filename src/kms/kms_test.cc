@@ -581,3 +581,30 @@ TEST_F(LocalBackendOpenTest, RefusesARootKeyReadableByOthers) {
 
 }  // namespace
 }  // namespace perimeter::kms
+
+namespace perimeter::kms {
+namespace {
+
+TEST_F(KmsTest, OnlyTheGatewayUsesTheEnvironmentKey) {
+  auto env = kms_->EnvironmentKey();
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->alias, "alias/perimeter/environment");
+  auto again = kms_->EnvironmentKey();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->key_id, env->key_id);  // created once
+  const EncryptionContext c{{"purpose", "access-key-secret"}, {"access-key-id", "AKIAEXAMPLE"}};
+  auto sealed = kms_->Encrypt(kms_->Gateway(), env->key_id, "secret", c);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  EXPECT_TRUE(kms_->Decrypt(kms_->Gateway(), *sealed, c).ok());
+  // Not the account root, and not a user whose own policy allows every kms action.
+  EXPECT_EQ(kms_->Decrypt(kms_->Administrator(), *sealed, c).status().code(),
+            StatusCode::kPermissionDenied);
+  KeyCaller all = User("kms-admin", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
+                                    R"("Action":"kms:*","Resource":"*"}]})");
+  EXPECT_EQ(kms_->Decrypt(all, *sealed, c).status().code(), StatusCode::kPermissionDenied);
+  // The root still manages it.
+  EXPECT_TRUE(kms_->RotateKeyOnDemand(kms_->Administrator(), "alias/perimeter/environment").ok());
+}
+
+}  // namespace
+}  // namespace perimeter::kms

@@ -326,11 +326,11 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
   std::lock_guard<std::mutex> lock(store->mu_);
   PERIMETER_RETURN_IF_ERROR(store->Configure());
   PERIMETER_RETURN_IF_ERROR(store->InitSchema());
-  Result<int64_t> version = store->db_->ReadDataVersion();
-  if (!version.ok()) {
-    return version.status();
+  Result<std::unique_ptr<sqlite::ChangeSignal>> changes = sqlite::ChangeSignal::Open(*store->db_);
+  if (!changes.ok()) {
+    return changes.status();
   }
-  store->last_data_version_ = *version;
+  store->changes_ = std::move(*changes);
   return store;
 }
 
@@ -421,7 +421,9 @@ Status SqliteKeyStore::InitSchema() {
 Status SqliteKeyStore::InTransaction(std::string_view operation,
                                      const std::function<Status()>& body) {
   PERIMETER_RETURN_IF_ERROR(db_->InTransaction(operation, body));
-  ++generation_;  // this connection's commits do not move its own data_version
+  if (changes_) {  // null only while Open creates the schema, before the signal is mapped
+    changes_->NoteOwnWrite();
+  }
   return Status::Ok();
 }
 
@@ -907,18 +909,7 @@ Status SqliteKeyStore::EraseVaultEntry(std::string_view tenant_id, std::string_v
 
 Result<uint64_t> SqliteKeyStore::ChangeCounter() {
   std::lock_guard<std::mutex> lock(mu_);
-  // data_version changes when another connection commits; this connection's own commits are
-  // counted by InTransaction. Folding both into one generation number keeps the result strictly
-  // increasing whatever values data_version takes.
-  Result<int64_t> version = db_->ReadDataVersion();
-  if (!version.ok()) {
-    return version.status();
-  }
-  if (*version != last_data_version_) {
-    last_data_version_ = *version;
-    ++generation_;
-  }
-  return generation_;
+  return changes_->Counter();
 }
 
 }  // namespace perimeter::kms

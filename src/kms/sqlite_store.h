@@ -77,9 +77,9 @@ class SqliteKeyStore final : public KeyStore {
                                                   std::string_view token) override;
   Result<std::vector<VaultEntry>> ListVaultEntries(std::string_view tenant_id) override;
   Status EraseVaultEntry(std::string_view tenant_id, std::string_view token, int64_t now) override;
-  // A generation number that moves when this connection commits, or when `PRAGMA data_version`
-  // shows another connection (another process, e.g. the CLI) has committed since the previous
-  // call; it stays the same otherwise. Costs one mutex and one read of the WAL index.
+  // A generation number that moves when this connection commits, or when another connection
+  // (another process, e.g. the CLI) has committed since the previous call; it stays the same
+  // otherwise. Costs one mutex and an atomic load (sqlite::ChangeSignal).
   Result<uint64_t> ChangeCounter() override;
 
  private:
@@ -107,8 +107,7 @@ class SqliteKeyStore final : public KeyStore {
 
   std::mutex mu_;
   std::unique_ptr<sqlite::Connection> db_;
-  int64_t last_data_version_ = 0;
-  uint64_t generation_ = 0;
+  std::unique_ptr<sqlite::ChangeSignal> changes_;  // <path>-version; see sqlite::ChangeSignal
 };
 
 }  // namespace perimeter::kms

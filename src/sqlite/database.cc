@@ -1,5 +1,7 @@
 #include "sqlite/database.h"
 
+#include <sys/mman.h>
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -251,5 +253,73 @@ Status Connection::InTransaction(std::string_view operation, const std::function
 }
 
 int64_t Connection::Changes() { return sqlite3_changes(db_); }
+
+Result<std::unique_ptr<ChangeSignal>> ChangeSignal::Open(Connection& db) {
+  std::unique_ptr<ChangeSignal> signal(new ChangeSignal(db));
+  Result<int64_t> version = db.ReadDataVersion();
+  if (!version.ok()) {
+    return version.status();
+  }
+  signal->last_data_version_ = *version;
+  const std::string file = db.path() + "-version";
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    struct stat st {};
+    void* map = MAP_FAILED;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0 &&
+        (st.st_size >= static_cast<off_t>(sizeof(uint64_t)) ||
+         ::ftruncate(fd, sizeof(uint64_t)) == 0)) {
+      map = ::mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    }
+    ::close(fd);
+    if (map != MAP_FAILED) {
+      signal->shared_counter_ = static_cast<uint64_t*>(map);
+      signal->last_shared_ = __atomic_load_n(signal->shared_counter_, __ATOMIC_SEQ_CST);
+    }
+  }
+  signal->next_data_version_check_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  return signal;
+}
+
+ChangeSignal::~ChangeSignal() {
+  if (shared_counter_ != nullptr) {
+    ::munmap(shared_counter_, sizeof(uint64_t));
+  }
+}
+
+void ChangeSignal::NoteOwnWrite() {
+  ++generation_;  // this connection's commits do not move its own data_version
+  if (shared_counter_ != nullptr) {
+    __atomic_add_fetch(shared_counter_, 1, __ATOMIC_SEQ_CST);
+  }
+}
+
+Result<uint64_t> ChangeSignal::Counter() {
+  if (shared_counter_ != nullptr) {
+    // Fast path: another process's commit is announced through the shared counter; the
+    // database itself is read only when it moved, or once a second as a safety net.
+    const uint64_t shared = __atomic_load_n(shared_counter_, __ATOMIC_SEQ_CST);
+    const auto now = std::chrono::steady_clock::now();
+    if (shared == last_shared_ && now < next_data_version_check_) {
+      return generation_;
+    }
+    if (shared != last_shared_) {
+      last_shared_ = shared;
+      ++generation_;
+    }
+    next_data_version_check_ = now + std::chrono::seconds(1);
+  }
+  // data_version changes when another connection commits; own commits are counted by
+  // NoteOwnWrite. Folding both into one generation keeps the result strictly increasing.
+  Result<int64_t> version = db_.ReadDataVersion();
+  if (!version.ok()) {
+    return version.status();
+  }
+  if (*version != last_data_version_) {
+    last_data_version_ = *version;
+    ++generation_;
+  }
+  return generation_;
+}
 
 }  // namespace perimeter::sqlite

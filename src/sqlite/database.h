@@ -15,6 +15,7 @@
 // Not thread-safe: a Connection and the Statements it hands out must be used by one thread at a
 // time; the stores guard theirs with a mutex.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -111,6 +112,38 @@ class Connection {
   const std::string what_;
   // Prepared once and reused; keyed by the statement's own copy of its SQL text.
   std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
+};
+
+// Tells a store, cheaply, whether anybody has committed to its database since it last asked.
+//
+// Every writer increments an 8-byte counter in <db path>-version, mapped shared by every process,
+// after it commits (NoteOwnWrite); reading it is an atomic load, so a store can ask on every
+// request. SQLite's data_version is still read at least once a second, so a writer that bypasses
+// the counter (a crash between commit and increment, an operator with `sqlite3`) is seen within
+// a second. Without the file (it cannot be created or mapped), data_version is read every time.
+// Not thread-safe: the owning store calls it under its own mutex.
+class ChangeSignal {
+ public:
+  // Maps the counter file of `db` and reads its data_version. `db` must outlive this object.
+  static Result<std::unique_ptr<ChangeSignal>> Open(Connection& db);
+  ~ChangeSignal();
+  ChangeSignal(const ChangeSignal&) = delete;
+  ChangeSignal& operator=(const ChangeSignal&) = delete;
+
+  // After each commit of this connection: counts it and signals it to every other process.
+  void NoteOwnWrite();
+  // A value that changes whenever any connection has committed since the previous call (strictly
+  // increasing), and stays the same otherwise.
+  Result<uint64_t> Counter();
+
+ private:
+  explicit ChangeSignal(Connection& db) : db_(db) {}
+  Connection& db_;
+  int64_t last_data_version_ = 0;
+  uint64_t generation_ = 0;
+  uint64_t* shared_counter_ = nullptr;  // mmap of the version file, or null if unavailable
+  uint64_t last_shared_ = 0;
+  std::chrono::steady_clock::time_point next_data_version_check_{};
 };
 
 }  // namespace perimeter::sqlite
