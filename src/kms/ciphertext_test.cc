@@ -26,7 +26,9 @@ TEST(Ciphertext, RejectsEveryTruncation) {
   for (size_t n = 0; n < blob.size() - 39 + 28; ++n) {
     auto p = ParseCiphertext(std::string_view(blob).substr(0, n));
     EXPECT_FALSE(p.ok()) << n;
-    if (!p.ok()) EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+    if (!p.ok()) {
+      EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+    }
   }
 }
 
