@@ -62,13 +62,9 @@ namespace {
 const std::string& CurrentTimeText(std::chrono::system_clock::time_point now) {
   thread_local int64_t cached_second = -1;
   thread_local std::string cached;
-  const int64_t second =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const int64_t second = UnixSeconds(now);
   if (second != cached_second) {
-    std::string t = FormatRfc3339Millis(std::chrono::system_clock::time_point(
-        std::chrono::seconds(second)));  // "...T08:00:00.000Z"
-    if (t.size() > 5 && t.compare(t.size() - 5, 5, ".000Z") == 0) t.replace(t.size() - 5, 5, "Z");
-    cached = std::move(t);
+    cached = FormatRfc3339Seconds(now);
     cached_second = second;
   }
   return cached;

@@ -106,11 +106,6 @@ json::object Metadata(const kms::KeyRecord& k) {
   return m;
 }
 
-std::string KeyArnOf(kms::Kms& kms, const std::string& key_id, const std::string& region,
-                     const std::string& account) {
-  return "arn:aws:kms:" + region + ":" + account + ":key/" + key_id;
-}
-
 }  // namespace
 
 kms::KeyCaller KeyCallerFor(const iam::Caller& c) {
@@ -158,11 +153,7 @@ std::pair<int, std::string> KmsFilter::Handle(RequestContext& ctx) const {
   std::optional<KmsError> err;
   kms::Kms& kms = *directory_->keys().kms;
   const kms::KeyCaller caller = KeyCallerFor(*ctx.caller);
-  const config::Config& cfg = directory_->config();
-  const std::string region = cfg.access.regions.empty() ? "eu-west-1" : cfg.access.regions.front();
-  auto key_arn = [&](const std::string& id) {
-    return KeyArnOf(kms, id, region, cfg.access.account_id);
-  };
+  auto key_arn = [&](std::string_view id) { return kms.KeyArn(id); };
   auto fail = [&](const Status& s) { return Reply(ctx, FromStatus(s)); };
   auto require_key = [&]() -> std::optional<std::string> {
     auto k = StringMember(o, "KeyId", &err);
@@ -183,7 +174,7 @@ std::pair<int, std::string> KmsFilter::Handle(RequestContext& ctx) const {
     if (!c.ok()) return fail(c.status());
     auto parsed = kms::ParseCiphertext(*c);
     return {200, json::serialize(json::object{{"CiphertextBlob", codec::Base64Encode(*c)},
-                                              {"KeyId", key_arn(std::string(parsed->key_id))},
+                                              {"KeyId", key_arn(parsed->key_id)},
                                               {"EncryptionAlgorithm", "SYMMETRIC_DEFAULT"}})};
   }
   if (op == "Decrypt") {
@@ -213,11 +204,13 @@ std::pair<int, std::string> KmsFilter::Handle(RequestContext& ctx) const {
         bytes = static_cast<size_t>(n->as_int64());
       }
     }
-    if (!err && spec) {
+    if (!err && spec && bytes != 0) {
+      err = Validation("give either KeySpec or NumberOfBytes, not both");
+    } else if (!err && spec) {
       if (*spec == "AES_256") {
-        bytes = bytes ? bytes : 32;
+        bytes = 32;
       } else if (*spec == "AES_128") {
-        bytes = bytes ? bytes : 16;
+        bytes = 16;
       } else {
         err = Validation("KeySpec must be AES_256 or AES_128");
       }
@@ -251,8 +244,8 @@ std::pair<int, std::string> KmsFilter::Handle(RequestContext& ctx) const {
     auto parsed = kms::ParseCiphertext(*c);
     return {200,
             json::serialize(json::object{{"CiphertextBlob", codec::Base64Encode(*c)},
-                                         {"SourceKeyId", key_arn(std::string(source_key->key_id))},
-                                         {"KeyId", key_arn(std::string(parsed->key_id))},
+                                         {"SourceKeyId", key_arn(source_key->key_id)},
+                                         {"KeyId", key_arn(parsed->key_id)},
                                          {"SourceEncryptionAlgorithm", "SYMMETRIC_DEFAULT"},
                                          {"DestinationEncryptionAlgorithm", "SYMMETRIC_DEFAULT"}})};
   }

@@ -52,7 +52,10 @@ Result<std::map<std::string, std::string>> ParseKeyValues(const std::vector<std:
     if (eq == std::string::npos || eq == 0) {
       return InvalidArgument("expected " + std::string(what) + " as KEY=VALUE, got '" + item + "'");
     }
-    out[item.substr(0, eq)] = item.substr(eq + 1);
+    if (!out.emplace(item.substr(0, eq), item.substr(eq + 1)).second) {
+      return InvalidArgument(std::string(what) + " names '" + item.substr(0, eq) +
+                             "' twice; give each key once");
+    }
   }
   return out;
 }

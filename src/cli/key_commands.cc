@@ -369,10 +369,8 @@ int KeyCommands::Vault(CLI::App* which) {
   auto opened = OpenKeys(config_path_);
   if (!opened.ok()) return Fail(opened.status());
   const auto& rt = opened->dir->keys();
-  const auto& cfg = opened->cfg;
-  redact::Vault vault(rt.kms, rt.store, rt.audit, SystemClock(),
-                      cfg.access.regions.empty() ? "eu-west-1" : cfg.access.regions.front(),
-                      cfg.access.account_id);
+  redact::Vault vault(rt.kms, rt.store, rt.audit, SystemClock(), rt.kms->options().region,
+                      rt.kms->options().account_id);
   const kms::KeyCaller admin = rt.kms->Administrator();
   if (which == v_tokenize_) {
     auto value = ReadInput("");

@@ -4,7 +4,9 @@
 // control time instead of sleeping. Implementations must be safe to call from any thread.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 namespace perimeter {
 
@@ -38,5 +40,9 @@ class ManualClock final : public Clock {
 
 // RFC 3339 UTC with milliseconds: 2026-11-27T05:52:23.123Z
 std::string FormatRfc3339Millis(std::chrono::system_clock::time_point t);
+// RFC 3339 UTC with whole seconds (as aws:CurrentTime): 2026-11-27T05:52:23Z
+std::string FormatRfc3339Seconds(std::chrono::system_clock::time_point t);
+// Whole seconds since the Unix epoch.
+int64_t UnixSeconds(std::chrono::system_clock::time_point t);
 
 }  // namespace perimeter

@@ -23,13 +23,19 @@ constexpr std::string_view kTenantAliasPrefix = "alias/perimeter/tenant/";
 constexpr std::string_view kEnvironmentAlias = "alias/perimeter/environment";
 constexpr size_t kMaxDataKeyBytes = 1024;
 
-int64_t ToUnix(system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+std::string KeyArnFor(const KmsOptions& o, std::string_view key_id) {
+  return "arn:aws:kms:" + o.region + ":" + o.account_id + ":key/" + std::string(key_id);
+}
+
+// A key's perimeter:tenant tag, "" for a key of no tenant.
+std::string TenantTag(const KeyRecord& k) {
+  auto t = k.tags.find("perimeter:tenant");
+  return t == k.tags.end() ? std::string() : t->second;
 }
 
 std::string DateText(int64_t unix_seconds) {
-  std::string t = FormatRfc3339Millis(system_clock::time_point(std::chrono::seconds(unix_seconds)));
-  return t.substr(0, 10);  // YYYY-MM-DD
+  return FormatRfc3339Seconds(system_clock::time_point(std::chrono::seconds(unix_seconds)))
+      .substr(0, 10);  // YYYY-MM-DD
 }
 
 std::string NewKeyId() {
@@ -136,6 +142,23 @@ std::string KmsExceptionName(const Status& s) {
   return OutcomeName(s, "KMSInvalidStateException");
 }
 
+policy::RequestContext CallerContext(const KeyCaller& caller,
+                                     std::chrono::system_clock::time_point now) {
+  policy::RequestContext ctx;
+  ctx.Set("aws:PrincipalArn", {caller.principal_arn.empty() ? caller.arn : caller.principal_arn});
+  if (!caller.account_id.empty()) ctx.Set("aws:PrincipalAccount", {caller.account_id});
+  if (!caller.principal_type.empty()) ctx.Set("aws:PrincipalType", {caller.principal_type});
+  std::vector<std::string> tag_keys;
+  for (const auto& [k, v] : caller.tags) {
+    ctx.Set("aws:PrincipalTag/" + k, {v});
+    tag_keys.push_back(k);
+  }
+  if (!tag_keys.empty()) ctx.Set("aws:PrincipalTagKeys", std::move(tag_keys));
+  ctx.Set("aws:CurrentTime", {FormatRfc3339Seconds(now)});
+  ctx.Set("aws:EpochTime", {std::to_string(UnixSeconds(now))});
+  return ctx;
+}
+
 EncryptionContext TenantContext(std::string_view tenant_id, std::string_view purpose) {
   return {{"tenant", std::string(tenant_id)}, {"purpose", std::string(purpose)}};
 }
@@ -183,7 +206,7 @@ struct Kms::Impl {
 
   Impl(const Clock& c) : clock(c) {}
 
-  int64_t Now() const { return ToUnix(clock.Now()); }
+  int64_t Now() const { return UnixSeconds(clock.Now()); }
 
   // Drops every cached record when another writer has committed. Requires mu.
   Status RefreshLocked() {
@@ -296,24 +319,14 @@ struct Kms::Impl {
   }
 
   policy::RequestContext ContextFor(const KeyCaller& caller, const EncryptionContext& ec) const {
-    policy::RequestContext ctx;
-    ctx.Set("aws:PrincipalArn", {caller.principal_arn});
-    ctx.Set("aws:PrincipalAccount", {caller.account_id});
-    ctx.Set("aws:PrincipalType", {caller.principal_type});
+    policy::RequestContext ctx = CallerContext(caller, clock.Now());
     ctx.Set("kms:CallerAccount", {caller.account_id});
-    for (const auto& [k, v] : caller.tags) ctx.Set("aws:PrincipalTag/" + k, {v});
     std::vector<std::string> keys;
     for (const auto& [k, v] : ec) {
       ctx.Set("kms:EncryptionContext:" + k, {v});
       keys.push_back(k);
     }
     ctx.Set("kms:EncryptionContextKeys", std::move(keys));
-    const auto now = clock.Now();
-    std::string t =
-        FormatRfc3339Millis(system_clock::time_point(std::chrono::seconds(ToUnix(now))));
-    if (t.size() > 5) t.replace(t.size() - 5, 5, "Z");
-    ctx.Set("aws:CurrentTime", {t});
-    ctx.Set("aws:EpochTime", {std::to_string(ToUnix(now))});
     return ctx;
   }
 
@@ -394,7 +407,7 @@ struct Kms::Impl {
     if (key) {
       e.key_id = key->key_id;
       e.key_version = key->current_version;
-      if (auto t = key->tags.find("perimeter:tenant"); t != key->tags.end()) e.tenant = t->second;
+      e.tenant = TenantTag(*key);
     }
     return e;
   }
@@ -541,7 +554,7 @@ struct Kms::Impl {
   Result<KeyRecord> CreateKeyUnchecked(const KeyCaller& caller, const CreateKeyRequest& r) {
     KeyRecord k;
     k.key_id = NewKeyId();
-    k.arn = "arn:aws:kms:" + options.region + ":" + options.account_id + ":key/" + k.key_id;
+    k.arn = KeyArnFor(options, k.key_id);
     k.alias = r.alias;
     k.description = r.description;
     k.tags = r.tags;
@@ -632,6 +645,8 @@ Kms::Kms(std::shared_ptr<KeyStore> store, std::vector<std::shared_ptr<KeyBackend
 }
 
 Kms::~Kms() = default;
+
+std::string Kms::KeyArn(std::string_view key_id) const { return KeyArnFor(options_, key_id); }
 
 KeyCaller Kms::Gateway() const {
   KeyCaller c;
@@ -890,8 +905,7 @@ Result<Decrypted> Kms::Decrypt(const KeyCaller& caller, std::string_view ciphert
   e.key_version = parsed->key_version;
   auto k = impl_->ResolveCiphertextKey(parsed->key_id);
   if (!k.ok()) return impl_->Record(e, k.status(), "");
-  if (auto t = k->record.tags.find("perimeter:tenant"); t != k->record.tags.end())
-    e.tenant = t->second;
+  e.tenant = TenantTag(k->record);
   Status ok = CheckContext(context);
   if (ok.ok() && !expected_key.empty()) {
     auto want = impl_->Resolve(expected_key);
@@ -1053,12 +1067,27 @@ Result<TenantRecord> Kms::EnsureTenant(std::string_view tenant_id, std::string_v
   auto existing = impl_->store->GetTenant(tenant_id);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    if ((*existing)->role_arn != role_arn && (*existing)->state == TenantState::kActive) {
-      return FailedPrecondition("tenant " + std::string(tenant_id) + "'s key grants role " +
-                                (*existing)->role_arn + ", not " + std::string(role_arn) +
-                                "; update the key policy with `perimeter keys put-policy` first");
+    if ((*existing)->role_arn == role_arn || (*existing)->state != TenantState::kActive) {
+      return **existing;
     }
-    return **existing;
+    // The config now names another role for the tenant: the key policy follows it (the config
+    // is the operator's statement of who the tenant is), then the record. A failure between the
+    // two is completed by the next call.
+    TenantRecord updated = **existing;
+    updated.role_arn = std::string(role_arn);
+    auto key = impl_->Resolve(updated.key_id);
+    if (!key.ok()) return key.status();
+    KeyRecord k = key->record;
+    k.policy = TenantKeyPolicy(tenant_id, role_arn);
+    KeyUseEvent e = Impl::Event(Gateway(), "UpdateTenantRole", &k, {{"tenant", updated.tenant_id}});
+    Status written = impl_->store->UpdateKey(k);
+    if (written.ok()) written = impl_->store->UpdateTenant(updated);
+    {
+      std::lock_guard lock(impl_->mu);
+      impl_->keys.erase(k.key_id);
+    }
+    PERIMETER_RETURN_IF_ERROR(impl_->Record(e, written, ""));
+    return updated;
   }
   const std::string alias = std::string(kTenantAliasPrefix) + std::string(tenant_id);
   // A key left by an earlier attempt that failed before writing the tenant record is reused, so
@@ -1068,8 +1097,7 @@ Result<TenantRecord> Kms::EnsureTenant(std::string_view tenant_id, std::string_v
   std::string key_id;
   const KeyCaller service = Gateway();
   if (orphan->has_value()) {
-    if ((*orphan)->tags.count("perimeter:tenant") == 0 ||
-        (*orphan)->tags.at("perimeter:tenant") != tenant_id) {
+    if (TenantTag(**orphan) != tenant_id) {
       return AlreadyExists("alias " + alias + " belongs to a key that is not tenant " +
                            std::string(tenant_id) + "'s");
     }
@@ -1156,8 +1184,7 @@ Result<std::string> Kms::TenantOfCiphertext(std::string_view ciphertext) {
   if (!parsed.ok()) return parsed.status();
   auto k = impl_->ResolveCiphertextKey(parsed->key_id);
   if (!k.ok()) return k.status();
-  auto t = k->record.tags.find("perimeter:tenant");
-  return t == k->record.tags.end() ? std::string() : t->second;
+  return TenantTag(k->record);
 }
 
 uint64_t Kms::cache_hits() const {

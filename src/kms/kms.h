@@ -140,6 +140,9 @@ class Kms {
 
   const KmsOptions& options() const { return options_; }
 
+  // arn:aws:kms:<region>:<account>:key/<key_id>
+  std::string KeyArn(std::string_view key_id) const;
+
   // The gateway's own identity (kGatewayServicePrincipal).
   KeyCaller Gateway() const;
   // The operator of the CLI: the account root (arn:aws:iam::<account>:root), whose identity
@@ -234,6 +237,13 @@ class Kms {
   std::unique_ptr<Impl> impl_;
   KmsOptions options_;
 };
+
+// The global condition keys of a caller at `now`: aws:PrincipalArn (the principal ARN, else the
+// caller ARN), aws:PrincipalAccount, aws:PrincipalType, aws:PrincipalTag/<key>,
+// aws:PrincipalTagKeys, aws:CurrentTime, aws:EpochTime. Shared by the key policies here and the
+// vault's IAM actions.
+policy::RequestContext CallerContext(const KeyCaller& caller,
+                                     std::chrono::system_clock::time_point now);
 
 // The AWS KMS exception name for a status returned by a Kms operation (what the audit event's
 // outcome says): AccessDeniedException, NotFoundException, DisabledException,

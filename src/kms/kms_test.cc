@@ -467,6 +467,22 @@ TEST_F(KmsTest, TenantsAreNeverReusedAndDeletionShredsTheirData) {
   EXPECT_NE(d.status().message().find("crypto-shredded"), std::string::npos);
 }
 
+TEST_F(KmsTest, ATenantsKeyFollowsTheRoleTheConfigNames) {
+  ASSERT_TRUE(kms_->EnsureTenant("a", kRoleA).ok());
+  auto c = kms_->Encrypt(Session(kRoleA), "alias/perimeter/tenant/a", "x", TenantContext("a", "v"));
+  ASSERT_TRUE(c.ok());
+  // The config now names another role for tenant a: the key policy and the record follow.
+  const std::string new_role = "arn:aws:iam::000000000000:role/tenant-a-v2";
+  auto moved = kms_->EnsureTenant("a", new_role);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->role_arn, new_role);
+  EXPECT_EQ(memory_->GetTenant("a")->value().role_arn, new_role);
+  EXPECT_TRUE(kms_->Decrypt(Session(new_role), *c, TenantContext("a", "v")).ok());
+  EXPECT_EQ(kms_->Decrypt(Session(kRoleA), *c, TenantContext("a", "v")).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(Last().outcome, "AccessDeniedException");
+}
+
 TEST_F(KmsTest, PutKeyPolicyChecksSyntaxAndLockout) {
   NewKey("alias/app");
   EXPECT_EQ(kms_->PutKeyPolicy(kms_->Administrator(), "alias/app", "{").status().code(),

@@ -12,18 +12,9 @@ namespace {
 constexpr std::string_view kTokenFormat =
     "expected [<ENTITY>_<16 lowercase hex digits>], e.g. [EMAIL_3f9a0c1d2e4b5a69]";
 
-int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-// RFC 3339 UTC with whole seconds: 2026-11-27T05:52:23Z.
 std::string Rfc3339Seconds(int64_t unix_seconds) {
-  std::string t = FormatRfc3339Millis(
+  return FormatRfc3339Seconds(
       std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
-  if (t.size() > 5 && t.compare(t.size() - 5, 5, ".000Z") == 0) {
-    t.replace(t.size() - 5, 5, "Z");
-  }
-  return t;
 }
 
 kms::EncryptionContext VaultContext(std::string_view tenant, std::string_view token) {
@@ -255,26 +246,7 @@ std::string Vault::Authorize(const kms::KeyCaller& caller, std::string_view acti
   request.action = std::string(action);
   request.resource_arn = VaultArn(tenant);
 
-  policy::RequestContext context;
-  context.Set("aws:PrincipalArn",
-              {caller.principal_arn.empty() ? caller.arn : caller.principal_arn});
-  if (!caller.account_id.empty()) {
-    context.Set("aws:PrincipalAccount", {caller.account_id});
-  }
-  if (!caller.principal_type.empty()) {
-    context.Set("aws:PrincipalType", {caller.principal_type});
-  }
-  std::vector<std::string> tag_keys;
-  for (const auto& [k, v] : caller.tags) {
-    context.Set("aws:PrincipalTag/" + k, {v});
-    tag_keys.push_back(k);
-  }
-  if (!tag_keys.empty()) {
-    context.Set("aws:PrincipalTagKeys", std::move(tag_keys));
-  }
-  const int64_t now = UnixSeconds(clock_.Now());
-  context.Set("aws:CurrentTime", {Rfc3339Seconds(now)});
-  context.Set("aws:EpochTime", {std::to_string(now)});
+  policy::RequestContext context = kms::CallerContext(caller, clock_.Now());
   context.Set("perimeter:TenantId", {std::string(tenant)});
 
   policy::PolicySet policies;

@@ -134,6 +134,13 @@ describe('KMS front door with tenant keys (@aws-sdk/client-kms)', () => {
   });
 
   test('GenerateDataKey and ReEncrypt across a rotation', T, async () => {
+    const both = await rejection(
+      tenantA.send(
+        new GenerateDataKeyCommand({ KeyId: 'alias/perimeter/tenant/a', KeySpec: 'AES_256', NumberOfBytes: 32, EncryptionContext: ctx('a') }),
+      ),
+    );
+    assert.equal(both.name, 'ValidationException', both.message);
+    assert.match(both.message, /either KeySpec or NumberOfBytes/);
     const dk = await tenantA.send(new GenerateDataKeyCommand({ KeyId: 'alias/perimeter/tenant/a', KeySpec: 'AES_256', EncryptionContext: ctx('a') }));
     assert.equal(dk.Plaintext.length, 32);
     const rotated = await gw.cli(['keys', 'rotate', 'alias/perimeter/tenant/a', '--json', '--config', gw.configFile]);

@@ -2277,6 +2277,10 @@ TEST_F(GatewayTest, KeysVaultAndTenantCommandsOfTheCli) {
       gw_.RunCli({"keys", "decrypt", "--context", "purpose=demo", "--input-file", ct});
   ASSERT_TRUE(ok(dec)) << dec.err;
   EXPECT_EQ(dec.out, "the plaintext");
+  CommandResult twice = gw_.RunCli({"keys", "decrypt", "--context", "purpose=demo", "--context",
+                                    "purpose=other", "--input-file", ct});
+  EXPECT_EQ(twice.exit.code, 2);
+  EXPECT_THAT(twice.err, HasSubstr("--context names 'purpose' twice"));
   CommandResult wrong =
       gw_.RunCli({"keys", "decrypt", "--context", "purpose=other", "--input-file", ct});
   EXPECT_EQ(wrong.exit.code, 2);
