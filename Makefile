@@ -39,7 +39,8 @@ bench: build
 # Real libFuzzer binaries (clang); each runs for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= event_stream_fuzz sse_fuzz base64_fuzz request_parsers_fuzz sts_protocol_fuzz \
-	sigv4_verify_fuzz kms_ciphertext_fuzz redact_tokens_fuzz guard_normalize_fuzz
+	sigv4_verify_fuzz kms_ciphertext_fuzz redact_tokens_fuzz guard_normalize_fuzz \
+	guard_scanner_fuzz guard_config_fuzz apply_guardrail_fuzz
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPERIMETER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)

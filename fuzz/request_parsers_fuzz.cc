@@ -20,6 +20,16 @@ void CheckRequest(const perimeter::model::ChatRequest& r) {
   for (const auto& m : r.messages) PERIMETER_FUZZ_CHECK(!m.text.empty());
   if (r.max_tokens) PERIMETER_FUZZ_CHECK(*r.max_tokens >= 1 && *r.max_tokens <= 1'000'000);
   if (r.temperature) PERIMETER_FUZZ_CHECK(*r.temperature >= 0 && *r.temperature <= 2);
+  // Every guardContent block points at a text block that exists.
+  for (const auto& g : r.guard_content) {
+    if (g.system) {
+      PERIMETER_FUZZ_CHECK(g.block < r.system.size());
+    } else {
+      PERIMETER_FUZZ_CHECK(g.message < r.messages.size());
+      PERIMETER_FUZZ_CHECK(g.block < r.messages[g.message].text.size());
+    }
+  }
+  if (r.guardrail) PERIMETER_FUZZ_CHECK(!r.guardrail->identifier.empty());
 }
 }  // namespace
 

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libicu-dev libnghttp2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
+  libssl-dev libsqlite3-dev libicu-dev libhyperscan-dev libnghttp2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
+  libphonenumber8 libprotobuf-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-format clang-tidy
   nodejs npm openssl curl
@@ -30,6 +31,22 @@ if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# libphonenumber: Debian 12's libphonenumber-dev cannot be installed next to Boost 1.81 (it pulls
+# in the Boost 1.74 development meta-packages, and Boost 1.74 has no Boost.JSON). The runtime
+# library (libphonenumber8) installs fine, so its headers are taken from the same Debian package
+# version, fetched with apt-get and unpacked into .deps/ (nothing outside the Debian archive).
+if [[ ! -f /usr/include/phonenumbers/phonenumberutil.h && ! -f .deps/libphonenumber/usr/include/phonenumbers/phonenumberutil.h ]]; then
+  want=$(dpkg-query -W -f='${Version}' libphonenumber8)
+  tmp=$(mktemp -d)
+  chmod 0777 "$tmp"  # apt's sandbox user writes the download
+  (cd "$tmp" && apt-get download -qq "libphonenumber-dev=$want" 2>/dev/null || apt-get download "libphonenumber-dev=$want")
+  rm -rf .deps/libphonenumber
+  mkdir -p .deps/libphonenumber
+  dpkg -x "$tmp"/libphonenumber-dev_*.deb .deps/libphonenumber
+  rm -rf "$tmp"
+  echo "install-deps: libphonenumber headers $want in .deps/libphonenumber"
 fi
 
 # Nginx from Debian starts a system service on install; the project never uses it.

@@ -45,13 +45,38 @@ bool IsModelOperation(Operation op) {
     case Operation::kChatCompletions:
     case Operation::kEmbeddings:
     case Operation::kListModels:
+    case Operation::kApplyGuardrail:
       return true;
     default:
       return false;
   }
 }
 
+// The first binding of the config that matches the request (its API key or tenant), for a
+// request that names no guardrail: OpenAI requests always, Bedrock ones when the binding says so.
+const config::GuardrailBindingConfig* BindingFor(const config::GuardrailsSectionConfig& g,
+                                                 const RequestContext& ctx) {
+  if (ctx.operation == Operation::kApplyGuardrail || ctx.operation == Operation::kListModels ||
+      ctx.operation == Operation::kEmbeddings) {
+    return nullptr;
+  }
+  for (const auto& b : g.bindings) {
+    if (b.openai_only && ctx.flavor != ApiFlavor::kOpenAi) continue;
+    if (!b.tenant.empty() && (!ctx.tenant || *ctx.tenant != b.tenant)) continue;
+    if (!b.api_key_id.empty() && ctx.credential_id != b.api_key_id) continue;
+    return &b;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::string GuardrailArn(std::string_view identifier, std::string_view region,
+                         std::string_view account) {
+  if (StartsWith(identifier, "arn:")) return std::string(identifier);
+  return "arn:aws:bedrock:" + std::string(region) + ":" + std::string(account) + ":guardrail/" +
+         std::string(identifier);
+}
 
 std::string_view ActionFor(const RequestContext& ctx) {
   switch (ctx.operation) {
@@ -67,6 +92,8 @@ std::string_view ActionFor(const RequestContext& ctx) {
                                           : "bedrock:InvokeModel";
     case Operation::kListModels:
       return "bedrock:ListFoundationModels";
+    case Operation::kApplyGuardrail:
+      return "bedrock:ApplyGuardrail";
     default:
       return "";
   }
@@ -164,14 +191,15 @@ std::optional<ApiError> AuthorizationFilter::Check(RequestContext& ctx) const {
   facts.requested_region = bearer ? access.regions.front() : ctx.signed_region;
   facts.now = directory_->clock().Now();
   facts.listener = ctx.listener_name;
-  if (const std::string* g = req.Header("x-amzn-bedrock-guardrailidentifier")) {
-    facts.extra["bedrock:GuardrailIdentifier"] = {*g};
-  }
   const std::string action(ActionFor(ctx));
-  const std::string resource =
-      ctx.operation == Operation::kListModels
-          ? "*"
-          : access::Authorizer::ModelArn(ctx.model_id, facts.requested_region);
+  std::string resource;
+  if (ctx.operation == Operation::kListModels) {
+    resource = "*";
+  } else if (ctx.operation == Operation::kApplyGuardrail) {
+    resource = GuardrailArn(ctx.guardrail->identifier, facts.requested_region, access.account_id);
+  } else {
+    resource = access::Authorizer::ModelArn(ctx.model_id, facts.requested_region);
+  }
   if (std::string_view r = access::Authorizer::ArnRegion(resource);
       !r.empty() &&
       std::find(access.regions.begin(), access.regions.end(), r) == access.regions.end()) {
@@ -258,14 +286,47 @@ std::optional<ApiError> AuthorizationFilter::Check(RequestContext& ctx) const {
     ctx.tenant = tenant_id;
   }
 
-  // 4. Authorization: the caller, and the tenant session it runs in.
-  access::AccessDecision d = authorizer_->Authorize(*caller, action, resource, facts);
-  if (!d.allowed()) return Deny(ctx, d.message);
-  ctx.deciding_statements = d.DecidingStatements();
-  if (session && session != caller) {
-    access::AccessDecision ds = authorizer_->Authorize(*session, action, resource, facts);
-    if (!ds.allowed()) return Deny(ctx, ds.message);
-    for (auto& s : ds.DecidingStatements()) ctx.deciding_statements.push_back(std::move(s));
+  // 4. The guardrail: the one the request names, else a binding's. Its ARN (with ":<version>"
+  // for a numbered version) is the bedrock:GuardrailIdentifier condition key, so a policy can
+  // require one; a request with none has no such key.
+  if (!ctx.guardrail) {
+    if (const config::GuardrailBindingConfig* b =
+            BindingFor(directory_->config().guardrails, ctx)) {
+      model::GuardrailRequest g;
+      g.identifier = b->guardrail;
+      g.version = b->version;
+      g.stream_processing_mode = b->stream_processing_mode;
+      ctx.guardrail = std::move(g);
+      ctx.guardrail_from_binding = true;
+    }
+  }
+  std::string guardrail_arn;
+  if (ctx.guardrail) {
+    guardrail_arn =
+        GuardrailArn(ctx.guardrail->identifier, facts.requested_region, access.account_id);
+    ctx.guardrail_arn = ctx.guardrail->version == "DRAFT"
+                            ? guardrail_arn
+                            : guardrail_arn + ":" + ctx.guardrail->version;
+    if (ctx.operation != Operation::kApplyGuardrail)
+      facts.extra["bedrock:GuardrailIdentifier"] = {ctx.guardrail_arn};
+  }
+
+  // 5. Authorization: the caller, and the tenant session it runs in. A guardrail the caller
+  // names is used on its behalf, so (as in Bedrock) it also needs bedrock:ApplyGuardrail on it;
+  // a binding's guardrail is the deployment's, and needs no permission of the caller.
+  std::vector<std::pair<std::string, std::string>> checks{{action, resource}};
+  if (ctx.guardrail && !ctx.guardrail_from_binding && ctx.operation != Operation::kApplyGuardrail)
+    checks.emplace_back("bedrock:ApplyGuardrail", guardrail_arn);
+  ctx.deciding_statements.clear();
+  for (const auto& [act, res] : checks) {
+    access::AccessDecision d = authorizer_->Authorize(*caller, act, res, facts);
+    if (!d.allowed()) return Deny(ctx, d.message);
+    for (auto& s : d.DecidingStatements()) ctx.deciding_statements.push_back(std::move(s));
+    if (session && session != caller) {
+      access::AccessDecision ds = authorizer_->Authorize(*session, act, res, facts);
+      if (!ds.allowed()) return Deny(ctx, ds.message);
+      for (auto& s : ds.DecidingStatements()) ctx.deciding_statements.push_back(std::move(s));
+    }
   }
   if (session) ctx.caller = session;
   return std::nullopt;

@@ -84,4 +84,9 @@ class StsFilter final : public pipeline::Filter {
 // The IAM action a model operation needs ("" for operations that need none).
 std::string_view ActionFor(const pipeline::RequestContext& ctx);
 
+// A guardrail's ARN from an id ("gr1", made into arn:aws:bedrock:<region>:<account>:guardrail/gr1)
+// or an ARN (returned as given).
+std::string GuardrailArn(std::string_view identifier, std::string_view region,
+                         std::string_view account);
+
 }  // namespace perimeter::api

@@ -16,9 +16,50 @@ Result<model::Message::Role> ParseRole(const json::object& m, const std::string&
                          role->substr(0, 64) + "'");
 }
 
-// Converse content blocks: only {"text": ...} is modelled; other block kinds are refused by name.
-Status ConverseBlocks(const json::array& blocks, const std::string& path,
-                      std::vector<std::string>& out) {
+// A guardContent block: {"text": {"text": "...", "qualifiers": [...]}}.
+Status GuardContentBlock(const json::value& v, const std::string& path, std::string& text,
+                         std::vector<std::string>& qualifiers) {
+  if (!v.is_object()) return InvalidArgument("field '" + path + "' must be an object");
+  const json::object& g = v.as_object();
+  for (const auto& kv : g) {
+    if (kv.key() != "text") {
+      return InvalidArgument("field '" + Join(path, std::string(kv.key())) +
+                             "' is not supported: a guardContent block holds {\"text\": "
+                             "{\"text\": ..., \"qualifiers\": [...]}}");
+    }
+  }
+  const json::value* t = g.if_contains("text");
+  if (!t || !t->is_object())
+    return InvalidArgument("field '" + Join(path, "text") + "' must be an object with 'text'");
+  const std::string tp = Join(path, "text");
+  auto body = RequiredString(t->as_object(), "text", tp);
+  if (!body.ok()) return body.status();
+  text = std::move(*body);
+  for (const auto& kv : t->as_object()) {
+    if (kv.key() != "text" && kv.key() != "qualifiers")
+      return InvalidArgument("field '" + Join(tp, std::string(kv.key())) + "' is not known");
+  }
+  if (const json::value* q = t->as_object().if_contains("qualifiers")) {
+    if (!q->is_array())
+      return InvalidArgument("field '" + Join(tp, "qualifiers") + "' must be an array");
+    for (size_t i = 0; i < q->as_array().size(); ++i) {
+      const json::value& e = q->as_array()[i];
+      if (!e.is_string() || (e.as_string() != "grounding_source" && e.as_string() != "query" &&
+                             e.as_string() != "guard_content")) {
+        return InvalidArgument("field '" + Join(Join(tp, "qualifiers"), i) +
+                               "' must be one of grounding_source, query, guard_content");
+      }
+      qualifiers.emplace_back(e.as_string());
+    }
+  }
+  return Status::Ok();
+}
+
+// Converse content blocks: {"text": ...} and {"guardContent": ...} are modelled; other block
+// kinds are refused by name. Guard content is kept as text and recorded in `guard`.
+Status ConverseBlocks(const json::array& blocks, const std::string& path, bool system,
+                      size_t message, std::vector<std::string>& out,
+                      std::vector<model::GuardContentRef>& guard) {
   if (blocks.empty())
     return InvalidArgument("field '" + path + "' must contain at least one content block");
   for (size_t i = 0; i < blocks.size(); ++i) {
@@ -31,11 +72,57 @@ Status ConverseBlocks(const json::array& blocks, const std::string& path,
       out.emplace_back(t->as_string());
       continue;
     }
+    if (const json::value* g = b.if_contains("guardContent")) {
+      model::GuardContentRef ref{system, message, out.size(), {}};
+      std::string text;
+      PERIMETER_RETURN_IF_ERROR(
+          GuardContentBlock(*g, Join(p, "guardContent"), text, ref.qualifiers));
+      out.push_back(std::move(text));
+      guard.push_back(std::move(ref));
+      continue;
+    }
     std::string kind = b.empty() ? "empty" : std::string(b.begin()->key());
     return InvalidArgument("field '" + p + "' is a '" + kind +
-                           "' content block; this gateway accepts text blocks only");
+                           "' content block; this gateway accepts text and guardContent blocks");
   }
   return Status::Ok();
+}
+
+Result<model::GuardrailRequest> ParseGuardrailConfig(const json::value& v) {
+  if (!v.is_object()) return InvalidArgument("field 'guardrailConfig' must be an object");
+  const json::object& g = v.as_object();
+  for (const auto& kv : g) {
+    const std::string_view k = kv.key();
+    if (k != "guardrailIdentifier" && k != "guardrailVersion" && k != "trace" &&
+        k != "streamProcessingMode") {
+      return InvalidArgument("field 'guardrailConfig." + std::string(k.substr(0, 64)) +
+                             "' is not known; expected guardrailIdentifier, guardrailVersion, "
+                             "trace, streamProcessingMode");
+    }
+  }
+  model::GuardrailRequest r;
+  auto id = RequiredString(g, "guardrailIdentifier", "guardrailConfig");
+  if (!id.ok()) return id.status();
+  auto version = RequiredString(g, "guardrailVersion", "guardrailConfig");
+  if (!version.ok()) return version.status();
+  r.identifier = std::move(*id);
+  r.version = std::move(*version);
+  if (const json::value* t = g.if_contains("trace")) {
+    if (!t->is_string() || (t->as_string() != "enabled" && t->as_string() != "disabled" &&
+                            t->as_string() != "enabled_full")) {
+      return InvalidArgument(
+          "field 'guardrailConfig.trace' must be 'enabled', 'disabled' or 'enabled_full'");
+    }
+    r.trace = t->as_string();
+  }
+  if (const json::value* m = g.if_contains("streamProcessingMode")) {
+    if (!m->is_string() || (m->as_string() != "sync" && m->as_string() != "async")) {
+      return InvalidArgument(
+          "field 'guardrailConfig.streamProcessingMode' must be 'sync' or 'async'");
+    }
+    r.stream_processing_mode = m->as_string();
+  }
+  return r;
 }
 
 }  // namespace
@@ -46,11 +133,10 @@ Result<model::ChatRequest> ParseConverseRequest(std::string_view body, std::stri
   const json::object& o = *obj;
   model::ChatRequest req;
   req.model = std::move(model_id);
-  // A guardrail the caller asked for must never be silently skipped (fail closed).
-  if (o.contains("guardrailConfig")) {
-    return InvalidArgument(
-        "field 'guardrailConfig' names a guardrail, and this gateway does not apply guardrails "
-        "yet; the request is refused rather than answered unguarded. Remove guardrailConfig");
+  if (const json::value* g = o.if_contains("guardrailConfig")) {
+    auto gr = ParseGuardrailConfig(*g);
+    if (!gr.ok()) return gr.status();
+    req.guardrail = std::move(*gr);
   }
   for (const char* unsupported : {"toolConfig", "promptVariables"}) {
     if (o.contains(unsupported)) {
@@ -72,13 +158,15 @@ Result<model::ChatRequest> ParseConverseRequest(std::string_view body, std::stri
     m.role = *role;
     auto content = RequiredArray(mv.as_object(), "content", p);
     if (!content.ok()) return content.status();
-    PERIMETER_RETURN_IF_ERROR(ConverseBlocks(**content, Join(p, "content"), m.text));
+    PERIMETER_RETURN_IF_ERROR(ConverseBlocks(**content, Join(p, "content"), false,
+                                             req.messages.size(), m.text, req.guard_content));
     req.messages.push_back(std::move(m));
   }
   if (const json::value* sys = o.if_contains("system")) {
     if (!sys->is_array())
       return InvalidArgument("field 'system' must be an array of {\"text\": ...} blocks");
-    PERIMETER_RETURN_IF_ERROR(ConverseBlocks(sys->as_array(), "system", req.system));
+    PERIMETER_RETURN_IF_ERROR(
+        ConverseBlocks(sys->as_array(), "system", true, 0, req.system, req.guard_content));
   }
   if (const json::value* inf = o.if_contains("inferenceConfig")) {
     if (!inf->is_object()) return InvalidArgument("field 'inferenceConfig' must be an object");
@@ -117,6 +205,8 @@ std::string_view ConverseStopReason(model::StopReason r) {
       return "stop_sequence";
     case model::StopReason::kContentFiltered:
       return "content_filtered";
+    case model::StopReason::kGuardrailIntervened:
+      return "guardrail_intervened";
   }
   return "end_turn";
 }
@@ -129,10 +219,14 @@ static json::object UsageObject(const model::Usage& u) {
 
 std::string EncodeConverseResponse(const model::ChatResponse& r, int64_t latency_ms) {
   json::object msg{{"role", "assistant"}, {"content", json::array{json::object{{"text", r.text}}}}};
-  return json::serialize(json::object{{"output", json::object{{"message", std::move(msg)}}},
-                                      {"stopReason", ConverseStopReason(r.stop_reason)},
-                                      {"usage", UsageObject(r.usage)},
-                                      {"metrics", json::object{{"latencyMs", latency_ms}}}});
+  json::object o{{"output", json::object{{"message", std::move(msg)}}},
+                 {"stopReason", ConverseStopReason(r.stop_reason)},
+                 {"usage", UsageObject(r.usage)},
+                 {"metrics", json::object{{"latencyMs", latency_ms}}}};
+  if (!r.guardrail_trace_json.empty()) {
+    o["trace"] = json::object{{"guardrail", json::parse(r.guardrail_trace_json)}};
+  }
+  return json::serialize(o);
 }
 
 std::string ConverseMessageStartEvent() { return R"({"role":"assistant"})"; }
@@ -242,6 +336,7 @@ std::string_view AnthropicStopReason(model::StopReason r) {
     case model::StopReason::kStopSequence:
       return "stop_sequence";
     case model::StopReason::kContentFiltered:
+    case model::StopReason::kGuardrailIntervened:
       return "end_turn";
   }
   return "end_turn";
@@ -258,6 +353,14 @@ std::string EncodeAnthropicResponse(const model::ChatResponse& r, std::string_vi
       r.stop_sequence.empty() ? json::value(nullptr) : json::value(r.stop_sequence);
   o["usage"] = json::object{{"input_tokens", r.usage.input_tokens},
                             {"output_tokens", r.usage.output_tokens}};
+  // Bedrock adds these to the model's body when a guardrail ran.
+  if (r.guardrail_ran) {
+    o["amazon-bedrock-guardrailAction"] =
+        r.stop_reason == model::StopReason::kGuardrailIntervened ? "INTERVENED" : "NONE";
+  }
+  if (!r.guardrail_trace_json.empty()) {
+    o["amazon-bedrock-trace"] = json::object{{"guardrail", json::parse(r.guardrail_trace_json)}};
+  }
   return json::serialize(o);
 }
 

@@ -2,14 +2,16 @@
 
 // Gateway: builds everything a config describes (providers, metrics, access log, the filter
 // chain) once, validated, before the server binds. Chain order:
-//   request_id -> access_log -> authn -> route -> authz -> sts -> kms -> upstream
-// `authn` authenticates before any body is parsed; `authz` resolves the tenant and authorizes
-// (access_filter.h); `sts` answers the STS front door, `kms` the KMS front door (kms_filter.h).
-// Later controls (guardrails, audit) are inserted before upstream here.
+//   request_id -> access_log -> authn -> route -> authz -> sts -> kms -> guardrail -> upstream
+// `authn` authenticates before any body is parsed; `authz` resolves the tenant, the guardrail
+// binding and authorizes (access_filter.h); `sts` answers the STS front door, `kms` the KMS front
+// door (kms_filter.h); `guardrail` answers ApplyGuardrail and judges guarded requests'
+// input, installing the output control the upstream filter runs (guardrail_filter.h).
 
 #include <memory>
 
 #include "config/config.h"
+#include "guard/registry.h"
 #include "iam/directory.h"
 #include "identity/aws_credentials.h"
 #include "pipeline/filter.h"
@@ -25,6 +27,11 @@ struct Gateway {
 
 // Builds what a config describes without opening the state directory: for `config check`.
 Status CheckGateway(const config::Config& cfg, const identity::EnvReader& env);
+
+// The guardrails of a config: those it declares (compiled now), and with `with_store` those in
+// <state_dir>/guardrails.db. Checks that every binding names a guardrail that exists.
+Result<std::shared_ptr<guard::GuardrailRegistry>> OpenGuardrails(const config::Config& cfg,
+                                                                 bool with_store);
 
 Result<Gateway> BuildGateway(const config::Config& cfg, const identity::EnvReader& env);
 

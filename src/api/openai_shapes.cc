@@ -116,6 +116,7 @@ std::string_view OpenAiFinishReason(model::StopReason r) {
     case model::StopReason::kMaxTokens:
       return "length";
     case model::StopReason::kContentFiltered:
+    case model::StopReason::kGuardrailIntervened:
       return "content_filter";
   }
   return "stop";

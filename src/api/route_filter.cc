@@ -27,6 +27,86 @@ boost::asio::awaitable<FilterStatus> Reply(pipeline::RequestContext& ctx, int st
   co_return FilterStatus::kStop;
 }
 
+constexpr size_t kMaxGuardrailIdBytes = 2048;
+
+// InvokeModel's guardrail headers: X-Amzn-Bedrock-GuardrailIdentifier (id or ARN) with
+// X-Amzn-Bedrock-GuardrailVersion, and optionally X-Amzn-Bedrock-Trace (ENABLED, DISABLED,
+// ENABLED_FULL). Converse names its guardrail in the body instead.
+Status GuardrailHeaders(pipeline::RequestContext& ctx) {
+  const auto& req = ctx.request;
+  const std::string* id = req.Header("x-amzn-bedrock-guardrailidentifier");
+  const std::string* version = req.Header("x-amzn-bedrock-guardrailversion");
+  const std::string* trace = req.Header("x-amzn-bedrock-trace");
+  if (!id && !version) {
+    if (trace) {
+      return InvalidArgument(
+          "X-Amzn-Bedrock-Trace asks for a guardrail trace, but the request names no guardrail "
+          "(X-Amzn-Bedrock-GuardrailIdentifier)");
+    }
+    return Status::Ok();
+  }
+  if (ctx.operation == Operation::kConverse || ctx.operation == Operation::kConverseStream) {
+    return InvalidArgument(
+        "Converse names its guardrail in the body (guardrailConfig), not in "
+        "X-Amzn-Bedrock-Guardrail* headers");
+  }
+  if (!id || id->empty() || id->size() > kMaxGuardrailIdBytes) {
+    return InvalidArgument(
+        "X-Amzn-Bedrock-GuardrailVersion needs X-Amzn-Bedrock-GuardrailIdentifier (1-2048 "
+        "characters: a guardrail id or ARN)");
+  }
+  if (!version || version->empty()) {
+    return InvalidArgument(
+        "X-Amzn-Bedrock-GuardrailIdentifier needs X-Amzn-Bedrock-GuardrailVersion (DRAFT or a "
+        "version number)");
+  }
+  model::GuardrailRequest g;
+  g.identifier = *id;
+  g.version = *version;
+  if (trace) {
+    if (*trace == "ENABLED") {
+      g.trace = "enabled";
+    } else if (*trace == "ENABLED_FULL") {
+      g.trace = "enabled_full";
+    } else if (*trace == "DISABLED") {
+      g.trace = "disabled";
+    } else {
+      return InvalidArgument("X-Amzn-Bedrock-Trace must be ENABLED, ENABLED_FULL or DISABLED");
+    }
+  }
+  ctx.guardrail = std::move(g);
+  return Status::Ok();
+}
+
+Result<model::GuardrailRequest> ParseApplyGuardrailPath(std::string_view path) {
+  // /guardrail/{id}/version/{version}/apply; the id may be an ARN, percent-encoded.
+  std::string_view rest = path.substr(std::string_view("/guardrail/").size());
+  constexpr std::string_view kApply = "/apply";
+  const size_t v = rest.rfind("/version/");
+  if (rest.size() < kApply.size() || rest.substr(rest.size() - kApply.size()) != kApply ||
+      v == std::string_view::npos || v == 0) {
+    return NotFound("no operation at " + std::string(path.substr(0, 256)) +
+                    "; ApplyGuardrail is POST /guardrail/{guardrailIdentifier}/version/"
+                    "{guardrailVersion}/apply");
+  }
+  auto id = UriDecode(rest.substr(0, v));
+  const size_t vb = v + std::string_view("/version/").size();
+  auto version = UriDecode(rest.substr(vb, rest.size() - kApply.size() - vb));
+  if (!id.ok() || !version.ok()) {
+    return InvalidArgument(
+        "the guardrail identifier or version in the path is not validly "
+        "percent-encoded");
+  }
+  if (id->empty() || id->size() > kMaxGuardrailIdBytes || version->empty()) {
+    return InvalidArgument(
+        "guardrailIdentifier must be 1-2048 characters and guardrailVersion non-empty");
+  }
+  model::GuardrailRequest g;
+  g.identifier = std::move(*id);
+  g.version = std::move(*version);
+  return g;
+}
+
 }  // namespace
 
 ApiFlavor FlavorForRequest(const pipeline::IncomingRequest& req) {
@@ -115,6 +195,17 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
     co_return FilterStatus::kContinue;  // authenticated next; the STS filter answers
   }
 
+  // Bedrock Runtime ApplyGuardrail:
+  // /guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply
+  if (StartsWith(path, "/guardrail/")) {
+    auto g = ParseApplyGuardrailPath(path);
+    if (!g.ok()) co_return co_await Refuse(ctx, g.status());
+    ctx.operation = Operation::kApplyGuardrail;
+    if (!post) co_return co_await Refuse(ctx, InvalidArgument("ApplyGuardrail takes POST"));
+    ctx.guardrail = std::move(*g);
+    co_return FilterStatus::kContinue;  // the guardrail filter answers after authorization
+  }
+
   // Bedrock Runtime: /model/{modelId}/{operation}
   if (StartsWith(path, "/model/")) {
     std::string_view rest = std::string_view(path).substr(7);
@@ -144,21 +235,21 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
               ctx, InvalidArgument("the model id must be 1 to 2048 characters long"));
         }
         ctx.model_id = *id;
-        // Guardrails are not in this gateway yet. A caller that asks for one must not get an
-        // unguarded answer: refuse rather than ignore (fail closed).
-        if (req.Header("x-amzn-bedrock-guardrailidentifier") ||
-            req.Header("x-amzn-bedrock-guardrailversion")) {
-          co_return co_await Refuse(
-              ctx, InvalidArgument("this gateway does not apply guardrails yet, so a request "
-                                   "naming one (X-Amzn-Bedrock-GuardrailIdentifier) is refused "
-                                   "rather than answered unguarded; remove the header"));
-        }
+        if (Status g = GuardrailHeaders(ctx); !g.ok()) co_return co_await Refuse(ctx, g);
         const bool stream = ctx.operation == Operation::kConverseStream ||
                             ctx.operation == Operation::kInvokeModelWithResponseStream;
         if (ctx.operation == Operation::kConverse || ctx.operation == Operation::kConverseStream) {
           auto chat = ParseConverseRequest(req.body, ctx.model_id);
           if (!chat.ok()) co_return co_await Refuse(ctx, chat.status());
           chat->stream = stream;
+          if (chat->guardrail) {
+            if (ctx.guardrail) {
+              co_return co_await Refuse(
+                  ctx, InvalidArgument("the request names a guardrail both in guardrailConfig and "
+                                       "in X-Amzn-Bedrock-Guardrail* headers; use one"));
+            }
+            ctx.guardrail = chat->guardrail;
+          }
           ctx.chat = std::move(*chat);
         } else {
           const std::string* ct = req.Header("content-type");

@@ -57,7 +57,64 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"toolConfig":{}})",
             "toolConfig"},
         Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"guardrailConfig":{"guardrailIdentifier":"g"}})",
-            "does not apply guardrails"}));
+            "guardrailConfig.guardrailVersion"},
+        Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"guardrailConfig":{"guardrailIdentifier":"g","guardrailVersion":"1","trace":"on"}})",
+            "guardrailConfig.trace"},
+        Bad{R"({"messages":[{"role":"user","content":[{"text":"a"}]}],"guardrailConfig":{"guardrailIdentifier":"g","guardrailVersion":"1","extra":1}})",
+            "guardrailConfig.extra"},
+        Bad{R"({"messages":[{"role":"user","content":[{"guardContent":{"text":{"text":"a","qualifiers":["bogus"]}}}]}]})",
+            "qualifiers"},
+        Bad{R"({"messages":[{"role":"user","content":[{"guardContent":{"image":{}}}]}]})",
+            "guardContent.image"}));
+
+TEST(ConverseParseTest, ReadsGuardrailConfigAndGuardContent) {
+  auto r = ParseConverseRequest(
+      R"({"system":[{"guardContent":{"text":{"text":"sys"}}}],
+          "messages":[{"role":"user","content":[{"text":"plain"},
+            {"guardContent":{"text":{"text":"guarded","qualifiers":["guard_content","query"]}}}]}],
+          "guardrailConfig":{"guardrailIdentifier":"gr1","guardrailVersion":"2","trace":"enabled",
+                             "streamProcessingMode":"async"}})",
+      "m");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->guardrail);
+  EXPECT_EQ(r->guardrail->identifier, "gr1");
+  EXPECT_EQ(r->guardrail->version, "2");
+  EXPECT_EQ(r->guardrail->trace, "enabled");
+  EXPECT_EQ(r->guardrail->stream_processing_mode, "async");
+  // Guard content is also text the model sees, in place.
+  ASSERT_EQ(r->messages[0].text.size(), 2u);
+  EXPECT_EQ(r->messages[0].text[1], "guarded");
+  ASSERT_EQ(r->guard_content.size(), 2u);  // messages are read before the system prompt
+  EXPECT_FALSE(r->guard_content[0].system);
+  EXPECT_EQ(r->guard_content[0].message, 0u);
+  EXPECT_EQ(r->guard_content[0].block, 1u);
+  EXPECT_EQ(r->guard_content[0].qualifiers, (std::vector<std::string>{"guard_content", "query"}));
+  EXPECT_TRUE(r->guard_content[1].system);
+  EXPECT_EQ(r->guard_content[1].block, 0u);
+}
+
+TEST(ConverseEncodeTest, GuardrailInterventionAndTrace) {
+  model::ChatResponse r;
+  r.text = "blocked";
+  r.stop_reason = model::StopReason::kGuardrailIntervened;
+  r.guardrail_trace_json = R"({"inputAssessment":{"gr1":{}}})";
+  r.guardrail_ran = true;
+  const std::string converse = EncodeConverseResponse(r, 1);
+  EXPECT_NE(converse.find(R"("stopReason":"guardrail_intervened")"), std::string::npos) << converse;
+  EXPECT_NE(converse.find(R"("trace":{"guardrail":{"inputAssessment")"), std::string::npos)
+      << converse;
+  const std::string anthropic = EncodeAnthropicResponse(r, "m");
+  EXPECT_NE(anthropic.find(R"("amazon-bedrock-guardrailAction":"INTERVENED")"), std::string::npos)
+      << anthropic;
+  EXPECT_NE(anthropic.find(R"("amazon-bedrock-trace":{"guardrail")"), std::string::npos)
+      << anthropic;
+  r.stop_reason = model::StopReason::kEndTurn;
+  r.guardrail_trace_json.clear();
+  EXPECT_NE(EncodeAnthropicResponse(r, "m").find(R"("amazon-bedrock-guardrailAction":"NONE")"),
+            std::string::npos);
+  r.guardrail_ran = false;
+  EXPECT_EQ(EncodeAnthropicResponse(r, "m").find("guardrailAction"), std::string::npos);
+}
 
 TEST(AnthropicParseTest, AcceptsStringAndBlockContent) {
   auto r = ParseAnthropicRequest(

@@ -178,6 +178,32 @@ boost::asio::awaitable<void> Fail(RequestContext& ctx, const Status& s) {
   (void)co_await ctx.writer->EndStream();
 }
 
+// Streams an answer that did not come from a model (a guardrail's blocked message).
+boost::asio::awaitable<Status> StreamSynthetic(const model::ChatResponse& r,
+                                               model::ChatStreamSink& sink) {
+  PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnStart(r.id));
+  if (!r.text.empty()) PERIMETER_CO_RETURN_IF_ERROR(co_await sink.OnTextDelta(r.text));
+  co_return co_await sink.OnStop(r.stop_reason, r.stop_sequence, r.usage);
+}
+
+// Runs the model (or the synthetic answer) into `sink`, through the response control if any.
+boost::asio::awaitable<Status> RunStream(RequestContext& ctx, upstream::Upstream* up,
+                                         const model::ChatRequest& chat,
+                                         model::ChatStreamSink& sink) {
+  std::unique_ptr<model::ChatStreamSink> wrapped;
+  model::ChatStreamSink* target = &sink;
+  if (ctx.response_control && !ctx.synthetic_response) {
+    wrapped = ctx.response_control->WrapStream(sink);
+    target = wrapped.get();
+  }
+  if (ctx.synthetic_response) co_return co_await StreamSynthetic(*ctx.synthetic_response, *target);
+  Status st = co_await up->ChatStream(chat, *target);
+  if (!st.ok() && ctx.response_control && ctx.response_control->StoppedStream()) {
+    co_return Status::Ok();  // the guardrail ended the stream with its message
+  }
+  co_return st;
+}
+
 uint32_t EstimateInput(const model::ChatRequest& r) {
   uint32_t n = 0;
   for (const auto& s : r.system) n += model::CountWords(s);
@@ -201,7 +227,10 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
     co_return FilterStatus::kStop;
   }
   upstream::Upstream& up = *target->upstream;
-  ctx.upstream_name = up.name();
+  ctx.upstream_name = ctx.synthetic_response ? "" : up.name();
+  // A guarded request must go through the canonical form, where the guardrail can see (and
+  // rewrite) the text: never raw.
+  const bool guarded = ctx.guardrail.has_value() || ctx.response_control || ctx.synthetic_response;
 
   if (ctx.operation == Operation::kEmbeddings) {
     auto r = co_await up.Embeddings(target->upstream_model, ctx.request.body);
@@ -216,7 +245,7 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
 
   const bool invoke = ctx.operation == Operation::kInvokeModel ||
                       ctx.operation == Operation::kInvokeModelWithResponseStream;
-  if (invoke && up.SupportsRawInvoke()) {
+  if (invoke && up.SupportsRawInvoke() && !guarded) {
     model::RawInvokeRequest raw{target->upstream_model, ctx.request.body, ctx.raw_body_content_type,
                                 ctx.raw_accept};
     if (ctx.operation == Operation::kInvokeModel) {
@@ -237,8 +266,13 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
     co_return FilterStatus::kStop;
   }
   if (invoke && ctx.chat_parse_failed) {
-    co_await Fail(ctx, InvalidArgument(ctx.chat_parse_error + " (the '" + up.name() +
-                                       "' upstream takes Anthropic messages bodies only)"));
+    // Decided outside the co_await (GCC 12 and temporaries in co_await expressions).
+    const Status refused = InvalidArgument(
+        ctx.chat_parse_error +
+        (guarded ? std::string(" (a guardrail guards Anthropic messages bodies only, and this "
+                               "request names one)")
+                 : " (the '" + up.name() + "' upstream takes Anthropic messages bodies only)"));
+    co_await Fail(ctx, refused);
     co_return FilterStatus::kStop;
   }
   if (!ctx.chat) {
@@ -249,7 +283,16 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
   chat.upstream_model = target->upstream_model;
 
   if (!chat.stream) {
-    auto r = co_await up.Chat(chat);
+    Result<model::ChatResponse> r = Internal("no answer");
+    if (ctx.synthetic_response) {
+      r = *ctx.synthetic_response;
+    } else {
+      r = co_await up.Chat(chat);
+    }
+    if (r.ok() && ctx.response_control && !ctx.synthetic_response) {
+      Status checked = ctx.response_control->CheckResponse(*r);
+      if (!checked.ok()) r = checked;
+    }
     if (!r.ok()) {
       co_await Fail(ctx, r.status());
       co_return FilterStatus::kStop;
@@ -276,17 +319,17 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
   switch (ctx.operation) {
     case Operation::kConverseStream: {
       ConverseStreamSink sink(ctx);
-      st = co_await up.ChatStream(chat, sink);
+      st = co_await RunStream(ctx, &up, chat, sink);
       break;
     }
     case Operation::kInvokeModelWithResponseStream: {
       AnthropicChunkSink sink(ctx, EstimateInput(chat));
-      st = co_await up.ChatStream(chat, sink);
+      st = co_await RunStream(ctx, &up, chat, sink);
       break;
     }
     default: {
       OpenAiSseSink sink(ctx, chat.include_usage_in_stream);
-      st = co_await up.ChatStream(chat, sink);
+      st = co_await RunStream(ctx, &up, chat, sink);
       break;
     }
   }

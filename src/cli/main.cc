@@ -17,6 +17,7 @@
 
 #include "api/gateway.h"
 #include "cli/admin_commands.h"
+#include "cli/guard_commands.h"
 #include "cli/key_commands.h"
 #include "config/config.h"
 #include "http/server.h"
@@ -167,11 +168,14 @@ int main(int argc, char** argv) {
   admin.Register(app, policy_cmd);
   perimeter::cli::KeyCommands key_commands;
   key_commands.Register(app);
+  perimeter::cli::GuardCommands guard_commands;
+  guard_commands.Register(app);
 
   CLI11_PARSE(app, argc, argv);
 
   if (auto rc = admin.Run()) return *rc;
   if (auto rc = key_commands.Run()) return *rc;
+  if (auto rc = guard_commands.Run()) return *rc;
 
   if (eval->parsed()) {
     if (cases_file == "-")

@@ -152,6 +152,137 @@ class Parser {
     return boost::json::string(n.Scalar());
   }
 
+  // YAML -> JSON keeping types, for documents whose schema has booleans and numbers (guardrail
+  // definitions): plain (unquoted) true/false become booleans and plain numerals numbers;
+  // quoted scalars stay strings.
+  static boost::json::value YamlToTypedJson(const YAML::Node& n) {
+    if (n.IsMap()) {
+      boost::json::object o;
+      for (const auto& kv : n) o[kv.first.Scalar()] = YamlToTypedJson(kv.second);
+      return o;
+    }
+    if (n.IsSequence()) {
+      boost::json::array a;
+      for (const auto& v : n) a.push_back(YamlToTypedJson(v));
+      return a;
+    }
+    if (n.IsNull()) return nullptr;
+    const std::string& s = n.Scalar();
+    if (n.Tag() == "?") {
+      if (s == "true") return true;
+      if (s == "false") return false;
+      bool numeral = !s.empty() && s.size() <= 32;
+      bool digit = false;
+      for (size_t i = 0; i < s.size() && numeral; ++i) {
+        char c = s[i];
+        digit = digit || (c >= '0' && c <= '9');
+        numeral = (c >= '0' && c <= '9') || c == '.' || (i == 0 && c == '-');
+      }
+      if (numeral && digit) {
+        boost::system::error_code ec;
+        boost::json::value v = boost::json::parse(s, ec);
+        if (!ec && v.is_number()) return v;
+      }
+    }
+    return boost::json::string(s);
+  }
+
+  Status Guardrails(const YAML::Node& n, GuardrailsSectionConfig& g) const {
+    PERIMETER_RETURN_IF_ERROR(ExpectMap(n, "guardrails", {"definitions", "bindings"}));
+    std::set<std::string> ids;
+    if (n["definitions"]) {
+      const YAML::Node& ds = n["definitions"];
+      if (!ds.IsSequence())
+        return Error(ds, "guardrails.definitions", "expected a list of guardrails");
+      for (size_t i = 0; i < ds.size(); ++i) {
+        const std::string path = "guardrails.definitions[" + std::to_string(i) + "]";
+        PERIMETER_RETURN_IF_ERROR(ExpectMap(ds[i], path, {"id", "file", "definition"}));
+        GuardrailConfig d;
+        if (!ds[i]["id"]) return Error(ds[i], path, "a guardrail needs an 'id'");
+        PERIMETER_RETURN_IF_ERROR(NonEmptyString(ds[i]["id"], path + ".id", d.id));
+        bool ok = d.id.size() <= 64 && d.id[0] != '-';
+        for (char c : d.id)
+          ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+        if (!ok) {
+          return Error(ds[i]["id"], path + ".id",
+                       "'" + d.id + "' is not a guardrail id: 1-64 of a-z 0-9 and '-'");
+        }
+        if (!ids.insert(d.id).second)
+          return Error(ds[i]["id"], path + ".id", "duplicate guardrail '" + d.id + "'");
+        if (bool(ds[i]["file"]) == bool(ds[i]["definition"])) {
+          return Error(ds[i], path,
+                       "give exactly one of 'file' (a CreateGuardrail JSON body) or 'definition' "
+                       "(the same body inline)");
+        }
+        if (ds[i]["definition"]) {
+          if (!ds[i]["definition"].IsMap())
+            return Error(ds[i]["definition"], path + ".definition",
+                         "expected a mapping in the shape of a CreateGuardrail request body");
+          d.origin = path;
+          d.json = boost::json::serialize(YamlToTypedJson(ds[i]["definition"]));
+        } else {
+          std::string file;
+          PERIMETER_RETURN_IF_ERROR(NonEmptyString(ds[i]["file"], path + ".file", file));
+          d.origin = file;
+          if (file[0] != '/') file = BaseDir() + file;
+          std::ifstream in(file, std::ios::binary);
+          if (!in) {
+            return Error(ds[i]["file"], path + ".file",
+                         "cannot read guardrail file '" + file +
+                             "' (paths are relative to the config file's directory)");
+          }
+          std::ostringstream ss;
+          ss << in.rdbuf();
+          d.json = ss.str();
+          if (d.json.size() > (1u << 20))
+            return Error(ds[i]["file"], path + ".file", "guardrail file is larger than 1MiB");
+        }
+        g.definitions.push_back(std::move(d));
+      }
+    }
+    if (n["bindings"]) {
+      const YAML::Node& bs = n["bindings"];
+      if (!bs.IsSequence()) return Error(bs, "guardrails.bindings", "expected a list of bindings");
+      for (size_t i = 0; i < bs.size(); ++i) {
+        const std::string path = "guardrails.bindings[" + std::to_string(i) + "]";
+        PERIMETER_RETURN_IF_ERROR(ExpectMap(bs[i], path,
+                                            {"tenant", "api_key_id", "guardrail", "version",
+                                             "openai_only", "stream_processing_mode"}));
+        GuardrailBindingConfig b;
+        if (!bs[i]["guardrail"])
+          return Error(bs[i], path, "a binding needs 'guardrail' (a guardrail id)");
+        PERIMETER_RETURN_IF_ERROR(
+            NonEmptyString(bs[i]["guardrail"], path + ".guardrail", b.guardrail));
+        if (bs[i]["tenant"])
+          PERIMETER_RETURN_IF_ERROR(NonEmptyString(bs[i]["tenant"], path + ".tenant", b.tenant));
+        if (bs[i]["api_key_id"])
+          PERIMETER_RETURN_IF_ERROR(
+              NonEmptyString(bs[i]["api_key_id"], path + ".api_key_id", b.api_key_id));
+        if (bs[i]["version"]) {
+          PERIMETER_RETURN_IF_ERROR(NonEmptyString(bs[i]["version"], path + ".version", b.version));
+          bool number = b.version.size() <= 8 && b.version[0] != '0';
+          for (char c : b.version) number = number && c >= '0' && c <= '9';
+          if (b.version != "DRAFT" && !number)
+            return Error(bs[i]["version"], path + ".version",
+                         "expected DRAFT or a version number such as 1");
+        }
+        if (bs[i]["openai_only"])
+          PERIMETER_RETURN_IF_ERROR(
+              Bool(bs[i]["openai_only"], path + ".openai_only", b.openai_only));
+        if (bs[i]["stream_processing_mode"]) {
+          PERIMETER_RETURN_IF_ERROR(NonEmptyString(bs[i]["stream_processing_mode"],
+                                                   path + ".stream_processing_mode",
+                                                   b.stream_processing_mode));
+          if (b.stream_processing_mode != "sync" && b.stream_processing_mode != "async")
+            return Error(bs[i]["stream_processing_mode"], path + ".stream_processing_mode",
+                         "expected 'sync' or 'async'");
+        }
+        g.bindings.push_back(std::move(b));
+      }
+    }
+    return Status::Ok();
+  }
+
   // A policy: a path to a JSON file (relative to the config file) or an inline mapping.
   Status PolicyDoc(const YAML::Node& n, const std::string& path, policy::PolicyKind kind,
                    PolicyDocument& out) const {
@@ -751,10 +882,11 @@ class Parser {
     if (root.IsNull() || !root.IsDefined()) {
       return InvalidArgument(source_ + ": the file is empty; see `perimeter config defaults`");
     }
-    PERIMETER_RETURN_IF_ERROR(ExpectMap(
-        root, "",
-        {"server", "access", "keys", "listeners", "upstreams", "routes", "limits", "logging"}));
+    PERIMETER_RETURN_IF_ERROR(ExpectMap(root, "",
+                                        {"server", "access", "keys", "guardrails", "listeners",
+                                         "upstreams", "routes", "limits", "logging"}));
     if (root["server"]) PERIMETER_RETURN_IF_ERROR(Server(root["server"], c.server));
+    if (root["guardrails"]) PERIMETER_RETURN_IF_ERROR(Guardrails(root["guardrails"], c.guardrails));
     if (root["keys"]) PERIMETER_RETURN_IF_ERROR(Keys(root["keys"], c.keys));
     if (root["access"]) PERIMETER_RETURN_IF_ERROR(Access(root["access"], c.access));
     if (root["limits"]) PERIMETER_RETURN_IF_ERROR(Limits(root["limits"], c.limits));

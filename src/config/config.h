@@ -160,10 +160,35 @@ struct KeysConfig {
   uint64_t data_key_cache_max_uses = 1000;
 };
 
+// A guardrail declared in config: its CreateGuardrail body, served as version "1" (and as DRAFT).
+// The body is validated and compiled by the guardrail engine when the gateway is built.
+struct GuardrailConfig {
+  std::string id;      // [a-z0-9][a-z0-9-]{0,63}; also the guardrail's ARN suffix
+  std::string origin;  // "guardrails.definitions[0]" or the file it came from
+  std::string json;    // CreateGuardrail request body
+};
+
+// Which guardrail guards requests that name none (OpenAI routes, or any route when required):
+// the first binding that matches the request's API key or tenant, in order.
+struct GuardrailBindingConfig {
+  std::string tenant;             // matches requests of this tenant ("" = any)
+  std::string api_key_id;         // matches requests made with this API key id ("" = any)
+  std::string guardrail;          // a guardrail id (config or CLI-created)
+  std::string version = "DRAFT";  // "DRAFT" or a version number
+  bool openai_only = true;        // false: also Bedrock requests that name no guardrail
+  std::string stream_processing_mode = "sync";  // "sync" or "async"
+};
+
+struct GuardrailsSectionConfig {
+  std::vector<GuardrailConfig> definitions;
+  std::vector<GuardrailBindingConfig> bindings;
+};
+
 struct Config {
   ServerConfig server;
   AccessConfig access;
   KeysConfig keys;
+  GuardrailsSectionConfig guardrails;
   std::vector<ListenerConfig> listeners;
   std::vector<UpstreamConfig> upstreams;
   std::vector<RouteConfig> routes;

@@ -17,8 +17,11 @@
 // Heritage Bank's licence was revoked in June 2024 and Unity Bank is being merged into Providus;
 // their numbers remain in circulation, so their codes stay.
 //
-// Only 3-digit (bank) codes are shipped. OFI (microfinance, mortgage, ...) codes are 5 digits
-// and too many to keep here; NubanCheckDigitValid() accepts them from the caller.
+// Of the OFI (microfinance, mortgage, ...) codes, 5 digits each and too many to keep here, only
+// the two digital banks whose NUBANs customers quote most are shipped: Kuda MFB 50211 and
+// Moniepoint MFB 50515 (NIBSS institution codes as the same processor lists publish them).
+// NubanCheckDigitValid() accepts any other OFI code from the caller. (OPay and PalmPay account
+// numbers are the holder's phone number without a check digit, so no rule can confirm them.)
 
 #include "guard/validators.h"
 
@@ -58,6 +61,8 @@ constexpr NgBank kNgBanks[] = {
     {"303", "Lotus Bank"},
     {"501", "FSDH Merchant Bank"},
     {"502", "Rand Merchant Bank"},
+    {"50211", "Kuda Microfinance Bank"},
+    {"50515", "Moniepoint Microfinance Bank"},
     {"559", "Coronation Merchant Bank"},
     {"562", "Greenwich Merchant Bank"},
 };

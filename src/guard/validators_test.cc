@@ -511,8 +511,15 @@ TEST(NubanTest, RejectsBadShapes) {
 TEST(NubanTest, ListsEveryShippedBankWhoseCodeFits) {
   // 011, 033 and 044 all weigh 0 mod 10 ((0+7+3), (0+21+9), (0+28+12)).
   EXPECT_THAT(NubanBanks("0000014579"), UnorderedElementsAre("011", "033", "044"));
-  EXPECT_THAT(NubanBanks("0123456785"), UnorderedElementsAre("058", "070", "102"));
+  EXPECT_THAT(NubanBanks("0123456785"), UnorderedElementsAre("058", "070", "102", "50515"));
   EXPECT_THAT(NubanBanks("0000014578"), Not(Contains("011")));
+}
+
+TEST(NubanTest, ShippedDigitalBanksUseTheOfiForm) {
+  // Kuda (50211) and Moniepoint (50515): the check digit runs over "9" + the 5-digit code.
+  EXPECT_TRUE(NubanCheckDigitValid("50515", "0123456785"));
+  EXPECT_TRUE(NubanCheckDigitValid("950515", "0123456785"));
+  EXPECT_FALSE(NubanCheckDigitValid("50515", "0123456784"));
 }
 
 TEST(NubanTest, BanksListIsConsistentWithTheCheck) {
@@ -539,7 +546,7 @@ TEST(NgBanksTest, TableIsSortedUniqueAndHasTheMainBanks) {
     EXPECT_LT(banks[i - 1].code, banks[i].code);
   }
   for (const NgBank& bank : banks) {
-    EXPECT_EQ(bank.code.size(), 3u) << bank.code;
+    EXPECT_TRUE(bank.code.size() == 3u || bank.code.size() == 5u) << bank.code;
     EXPECT_FALSE(bank.name.empty());
   }
   auto has = [&](std::string_view code) {

@@ -29,6 +29,24 @@ struct Message {
 
 std::string_view RoleName(Message::Role r);
 
+// A Converse `guardContent` block: its text is also in the message (or system) it came from, at
+// the given block index; a guardrail evaluates only these blocks when a request has any.
+struct GuardContentRef {
+  bool system = false;  // in ChatRequest::system (else in messages[message])
+  size_t message = 0;
+  size_t block = 0;
+  std::vector<std::string> qualifiers;  // grounding_source, query, guard_content
+};
+
+// The guardrail a request names (Converse guardrailConfig, InvokeModel's X-Amzn-Bedrock-
+// Guardrail* headers).
+struct GuardrailRequest {
+  std::string identifier;                       // id or ARN
+  std::string version;                          // "DRAFT" or a number
+  std::string trace = "disabled";               // enabled, disabled, enabled_full
+  std::string stream_processing_mode = "sync";  // sync, async (streams only)
+};
+
 struct ChatRequest {
   std::string model;           // as the client named it
   std::string upstream_model;  // as the provider will be asked (after route renames)
@@ -40,9 +58,17 @@ struct ChatRequest {
   std::vector<std::string> stop_sequences;
   bool stream = false;
   bool include_usage_in_stream = false;  // OpenAI stream_options.include_usage
+  std::vector<GuardContentRef> guard_content;
+  std::optional<GuardrailRequest> guardrail;
 };
 
-enum class StopReason { kEndTurn, kMaxTokens, kStopSequence, kContentFiltered };
+enum class StopReason {
+  kEndTurn,
+  kMaxTokens,
+  kStopSequence,
+  kContentFiltered,
+  kGuardrailIntervened,  // a guardrail blocked the input or the output
+};
 
 struct Usage {
   uint32_t input_tokens = 0;
@@ -55,6 +81,10 @@ struct ChatResponse {
   StopReason stop_reason = StopReason::kEndTurn;
   std::string stop_sequence;  // set when stop_reason == kStopSequence
   Usage usage;
+  // Set when a guardrail ran and the request asked for its trace: the JSON object Bedrock puts
+  // under trace.guardrail (Converse) / amazon-bedrock-trace.guardrail (InvokeModel).
+  std::string guardrail_trace_json;
+  bool guardrail_ran = false;  // InvokeModel reports amazon-bedrock-guardrailAction then
 };
 
 // Receives a streamed answer. Each call completes when the bytes were handed to the client (or

@@ -40,6 +40,8 @@ std::string_view OperationName(Operation op) {
       return "StsUnknown";
     case Operation::kKms:
       return "Kms";
+    case Operation::kApplyGuardrail:
+      return "ApplyGuardrail";
   }
   return "Unknown";
 }

@@ -14,6 +14,7 @@
 #include "common/cidr.h"
 #include "common/status.h"
 #include "model/chat.h"
+#include "pipeline/response_control.h"
 #include "pipeline/response_writer.h"
 
 namespace perimeter::iam {
@@ -37,8 +38,9 @@ enum class Operation {
   kMetrics,
   kStsAssumeRole,
   kStsGetCallerIdentity,
-  kStsUnknown,  // an STS Query request with an Action Perimeter does not serve
-  kKms,         // the KMS front door (JSON 1.1, X-Amz-Target: TrentService.<Operation>)
+  kStsUnknown,      // an STS Query request with an Action Perimeter does not serve
+  kKms,             // the KMS front door (JSON 1.1, X-Amz-Target: TrentService.<Operation>)
+  kApplyGuardrail,  // Bedrock Runtime ApplyGuardrail
 };
 std::string_view OperationName(Operation op);
 
@@ -89,6 +91,20 @@ struct RequestContext {
   std::string raw_accept;
   bool chat_parse_failed = false;  // InvokeModel body that is not an Anthropic messages body
   std::string chat_parse_error;
+
+  // The guardrail that guards this request: the one it names (Converse guardrailConfig,
+  // InvokeModel headers, the ApplyGuardrail path), else the one a config binding gives it (set
+  // by the access filter). `guardrail_arn` is its ARN with the version, as the
+  // bedrock:GuardrailIdentifier condition key sees it.
+  std::optional<model::GuardrailRequest> guardrail;
+  bool guardrail_from_binding = false;
+  std::string guardrail_arn;
+  // Output control installed by a filter (the guardrail) for the upstream filter to run on the
+  // model's answer; null when none applies.
+  std::shared_ptr<ResponseControl> response_control;
+  // An answer given without calling the model (a guardrail blocked the input); the upstream
+  // filter sends it in the front door's shape, streamed or not, like a model's answer.
+  std::optional<model::ChatResponse> synthetic_response;
 
   // Set by the access filter once the caller is authenticated (and, for model operations,
   // authorized). `caller` is the tenant session when the request runs in one.

@@ -236,6 +236,36 @@ Result<std::string> Vault::Tokenize(std::string_view tenant, std::string_view en
   return token;
 }
 
+Result<std::optional<std::string>> Vault::FindOwner(std::string_view entity, std::string_view value,
+                                                    std::string_view except_tenant) {
+  if (!IsValidEntityName(entity) || value.empty() || value.size() > kms::kMaxPlaintextBytes) {
+    return std::optional<std::string>();
+  }
+  auto tenants = store_->ListTenants();
+  if (!tenants.ok()) return Prefixed(tenants.status(), "cannot list tenants: ");
+  for (const kms::TenantRecord& t : *tenants) {
+    if (t.tenant_id == except_tenant) continue;
+    // A tenant without a token key has an empty vault; do not create a key for it here.
+    auto stored = store_->GetTenantSecret(t.tenant_id, kTokenKeyPurpose);
+    if (!stored.ok()) return Prefixed(stored.status(), "cannot read tenant " + t.tenant_id + ": ");
+    if (!stored->has_value()) continue;
+    auto key = TokenKey(t.tenant_id);
+    if (!key.ok()) {
+      // A destroyed or disabled key: its values cannot be matched any more (crypto-shredded or
+      // suspended). Only an unreachable store or KMS fails the check.
+      if (key.status().code() == StatusCode::kUnavailable) return key.status();
+      continue;
+    }
+    const std::string token = ComputeToken(**key, entity, value);
+    auto entry = store_->GetVaultEntry(t.tenant_id, token);
+    if (!entry.ok()) {
+      return Prefixed(entry.status(), "cannot read the vault of tenant " + t.tenant_id + ": ");
+    }
+    if (entry->has_value()) return std::optional<std::string>(t.tenant_id);
+  }
+  return std::optional<std::string>();
+}
+
 // ---- Authorization and audit -----------------------------------------------------------------
 
 std::string Vault::Authorize(const kms::KeyCaller& caller, std::string_view action,

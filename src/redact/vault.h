@@ -93,6 +93,14 @@ class Vault {
   // retrying is harmless and records it.
   Status Erase(const kms::KeyCaller& caller, std::string_view tenant, std::string_view token);
 
+  // The tenant other than `except_tenant` whose vault holds `value` as an `entity` (erased
+  // entries included: the identifier still is theirs), or nullopt. For the guardrail's
+  // cross-tenant rule. Tenants whose vault is empty (no token key) are skipped without creating
+  // a key; a tenant whose key is disabled or destroyed cannot be matched. Cost per tenant: one
+  // HMAC and two indexed reads. Errors: Unavailable and the store's errors (fail closed).
+  Result<std::optional<std::string>> FindOwner(std::string_view entity, std::string_view value,
+                                               std::string_view except_tenant);
+
   // The tenant's vault entries, ordered by token, without their ciphertexts (metadata only:
   // token, entity, created_at, erased_at).
   Result<std::vector<kms::VaultEntry>> List(std::string_view tenant);

@@ -484,8 +484,9 @@ class FakeOpenAiServer {
   };
   static constexpr const char* kAnswerText = "fake upstream says hello";
 
-  explicit FakeOpenAiServer(Behavior behavior, milliseconds delay = milliseconds(0))
-      : behavior_(behavior), delay_(delay) {
+  explicit FakeOpenAiServer(Behavior behavior, milliseconds delay = milliseconds(0),
+                            std::string answer = kAnswerText)
+      : behavior_(behavior), delay_(delay), answer_(std::move(answer)) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -595,11 +596,10 @@ class FakeOpenAiServer {
             {"object", "chat.completion"},
             {"created", 0},
             {"model", "fake-model"},
-            {"choices",
-             json::array{json::object{
-                 {"index", 0},
-                 {"message", json::object{{"role", "assistant"}, {"content", kAnswerText}}},
-                 {"finish_reason", "stop"}}}},
+            {"choices", json::array{json::object{
+                            {"index", 0},
+                            {"message", json::object{{"role", "assistant"}, {"content", answer_}}},
+                            {"finish_reason", "stop"}}}},
             {"usage",
              json::object{{"prompt_tokens", 3}, {"completion_tokens", 4}, {"total_tokens", 7}}}});
         std::string resp =
@@ -635,6 +635,7 @@ class FakeOpenAiServer {
 
   const Behavior behavior_;
   const milliseconds delay_;
+  const std::string answer_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -1051,8 +1052,8 @@ TEST_F(GatewayTest, UnknownOpenAiPathIsUnknownUrlNotModelNotFound) {
   EXPECT_THAT(r->OpenAiError("message"), HasSubstr("/v1/chat/completions"));
 }
 
-// Guardrails do not exist yet: a request naming one is refused, never answered unguarded.
-TEST_F(GatewayTest, InvokeModelNamingAGuardrailIsRefused) {
+// A request naming a guardrail that does not exist is refused, never answered unguarded.
+TEST_F(GatewayTest, InvokeModelNamingAnUnknownGuardrailIsRefused) {
   ASSERT_NO_FATAL_FAILURE(StartGateway({}));
   auto r = Exchange(
       port_,
@@ -1061,9 +1062,9 @@ TEST_F(GatewayTest, InvokeModelNamingAGuardrailIsRefused) {
           R"({"anthropic_version":"bedrock-2023-05-31","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})",
           "X-Amzn-Bedrock-GuardrailIdentifier: gr-1\r\nX-Amzn-Bedrock-GuardrailVersion: 1\r\n"));
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->status, 400) << r->Describe();
-  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ValidationException") << r->Describe();
-  EXPECT_THAT(r->BedrockMessage(), HasSubstr("does not apply guardrails"));
+  EXPECT_EQ(r->status, 404) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ResourceNotFoundException") << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("gr-1"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2349,6 +2350,438 @@ TEST_F(GatewayTest, KeysVaultAndTenantCommandsOfTheCli) {
   CommandResult described = gw_.RunCli({"keys", "describe", "alias/perimeter/tenant/a"});
   ASSERT_TRUE(ok(described)) << described.err;
   EXPECT_EQ(json::parse(described.out).at("state"), "PendingDeletion");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guardrails (issue 5): ApplyGuardrail, Converse guardrailConfig, InvokeModel's guardrail
+// headers, bindings for the OpenAI door, the output rules, policies that require a guardrail,
+// and the CLI.
+
+// A guardrail declared in config: e-mails anonymized, cards blocked, a custom word, and SSNs
+// reported only.
+std::string GuardrailsSection(const std::string& bindings = "") {
+  return "guardrails:\n"
+         "  definitions:\n"
+         "    - id: pii\n"
+         "      definition:\n"
+         "        name: pii-strict\n"
+         "        blockedInputMessaging: \"Sorry, I cannot take that.\"\n"
+         "        blockedOutputsMessaging: \"Sorry, I cannot answer that.\"\n"
+         "        sensitiveInformationPolicyConfig:\n"
+         "          piiEntitiesConfig:\n"
+         "            - { type: EMAIL, action: ANONYMIZE }\n"
+         "            - { type: CREDIT_DEBIT_CARD_NUMBER, action: BLOCK }\n"
+         "            - { type: US_SOCIAL_SECURITY_NUMBER, action: NONE }\n"
+         "        wordPolicyConfig:\n"
+         "          wordsConfig:\n"
+         "            - { text: \"project falcon\" }\n" +
+         bindings;
+}
+
+std::string ApplyBody(const std::string& source, const std::string& text,
+                      const std::string& scope = "") {
+  json::object o{{"source", source},
+                 {"content", json::array{json::object{{"text", json::object{{"text", text}}}}}}};
+  if (!scope.empty()) o["outputScope"] = scope;
+  return json::serialize(o);
+}
+
+std::string ConverseWithGuardrail(const std::string& text, const std::string& trace = "disabled",
+                                  const std::string& id = "pii") {
+  return json::serialize(json::object{
+      {"messages", json::array{json::object{
+                       {"role", "user"}, {"content", json::array{json::object{{"text", text}}}}}}},
+      {"guardrailConfig",
+       json::object{{"guardrailIdentifier", id}, {"guardrailVersion", "1"}, {"trace", trace}}}});
+}
+
+TEST_F(GatewayTest, ApplyGuardrailAnswersInBedrocksShape) {
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(GatewayConfig{}.Yaml() + GuardrailsSection()));
+  auto apply = [&](const std::string& path, const std::string& body) {
+    return Exchange(port_, SignedRequest(access_key_, "POST", path, body));
+  };
+  // Anonymized: no tenant here, so Bedrock's placeholder.
+  auto r = apply("/guardrail/pii/version/1/apply",
+                 ApplyBody("INPUT", "Please email ada@example.com the form"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  const json::value v = r->Json();
+  EXPECT_EQ(v.at("action"), "GUARDRAIL_INTERVENED") << r->body;
+  EXPECT_EQ(v.at("outputs").at(0).at("text"), "Please email {EMAIL} the form") << r->body;
+  const json::value& pii =
+      v.at("assessments").at(0).at("sensitiveInformationPolicy").at("piiEntities");
+  EXPECT_EQ(pii.at(0).at("type"), "EMAIL");
+  EXPECT_EQ(pii.at(0).at("action"), "ANONYMIZED");
+  EXPECT_EQ(v.at("usage").at("sensitiveInformationPolicyUnits"), 1);
+  EXPECT_EQ(v.at("guardrailCoverage").at("textCharacters").at("guarded"), 37);
+
+  // Blocked, by a card and by a custom word; the ARN works as an identifier.
+  r = apply(
+      "/guardrail/arn%3Aaws%3Abedrock%3Aeu-west-1%3A000000000000%3Aguardrail%2Fpii/version/1/apply",
+      ApplyBody("INPUT", "charge 4111 1111 1111 1111"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->Json().at("outputs").at(0).at("text"), "Sorry, I cannot take that.");
+  r = apply("/guardrail/pii/version/DRAFT/apply", ApplyBody("OUTPUT", "About Project Falcon..."));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Json().at("outputs").at(0).at("text"), "Sorry, I cannot answer that.") << r->body;
+  EXPECT_EQ(r->Json().at("assessments").at(0).at("wordPolicy").at("customWords").at(0).at("match"),
+            "Project Falcon");
+
+  // Nothing to do: NONE, and outputs only with outputScope FULL.
+  r = apply("/guardrail/pii/version/1/apply", ApplyBody("INPUT", "my ssn is 123-45-6789"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Json().at("action"), "NONE") << r->body;
+  EXPECT_TRUE(r->Json().at("outputs").as_array().empty());
+  EXPECT_EQ(r->Json()
+                .at("assessments")
+                .at(0)
+                .at("sensitiveInformationPolicy")
+                .at("piiEntities")
+                .at(0)
+                .at("action"),
+            "NONE");
+  r = apply("/guardrail/pii/version/1/apply", ApplyBody("INPUT", "hello", "FULL"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Json().at("outputs").at(0).at("text"), "hello");
+
+  // Errors in Bedrock's words.
+  r = apply("/guardrail/nope/version/1/apply", ApplyBody("INPUT", "x"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404) << r->Describe();
+  EXPECT_EQ(r->HeaderOr("x-amzn-errortype"), "ResourceNotFoundException");
+  r = apply("/guardrail/pii/version/2/apply", ApplyBody("INPUT", "x"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404) << r->Describe();
+  r = apply("/guardrail/pii/version/1/apply", R"({"source":"SIDEWAYS","content":[]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("source"));
+  r = apply("/guardrail/pii/version/1/apply",
+            R"({"source":"INPUT","content":[{"image":{"format":"png"}}]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("text blocks only"));
+}
+
+TEST_F(GatewayTest, ConverseWithAGuardrailBlocksAnonymizesAndTraces) {
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(GatewayConfig{}.Yaml() + GuardrailsSection()));
+  // Blocked input: the model is not called; the answer is the message, stopReason says why.
+  auto r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse",
+                                   ConverseWithGuardrail("card 4111 1111 1111 1111", "enabled")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->Json().at("stopReason"), "guardrail_intervened") << r->body;
+  EXPECT_EQ(ConverseText(*r), "Sorry, I cannot take that.");
+  EXPECT_EQ(r->Json()
+                .at("trace")
+                .at("guardrail")
+                .at("inputAssessment")
+                .at("pii")
+                .at("sensitiveInformationPolicy")
+                .at("piiEntities")
+                .at(0)
+                .at("action"),
+            "BLOCKED")
+      << r->body;
+  // Anonymized input: the echo model repeats what it was sent, so its answer shows that the
+  // model saw the placeholder, never the address.
+  r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse",
+                              ConverseWithGuardrail("write to ada@example.com please")));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_THAT(ConverseText(*r), HasSubstr("write to {EMAIL} please"));
+  EXPECT_EQ(r->body.find("ada@example.com"), std::string::npos) << r->body;
+  EXPECT_EQ(r->Json().at("stopReason"), "end_turn");
+  EXPECT_FALSE(r->Json().as_object().contains("trace"));
+  // guardContent: only the marked block is judged; the rest passes untouched.
+  const std::string guarded = json::serialize(json::object{
+      {"messages",
+       json::array{json::object{
+           {"role", "user"},
+           {"content",
+            json::array{
+                json::object{{"text", "ssn 123-45-6789"}},
+                json::object{{"guardContent",
+                              json::object{{"text", json::object{{"text", "all fine"}}}}}}}}}}},
+      {"guardrailConfig",
+       json::object{{"guardrailIdentifier", "pii"}, {"guardrailVersion", "1"}}}});
+  r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse", guarded));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->Json().at("stopReason"), "end_turn") << r->body;
+}
+
+TEST_F(GatewayTest, InvokeModelGuardrailHeadersApplyTheGuardrail) {
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(GatewayConfig{}.Yaml() + GuardrailsSection()));
+  const std::string body =
+      R"({"anthropic_version":"bedrock-2023-05-31","max_tokens":50,"messages":[{"role":"user","content":"mail ada@example.com"}]})";
+  auto r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/invoke", body,
+                                   "X-Amzn-Bedrock-GuardrailIdentifier: pii\r\n"
+                                   "X-Amzn-Bedrock-GuardrailVersion: 1\r\n"
+                                   "X-Amzn-Bedrock-Trace: ENABLED\r\n"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->Json().at("amazon-bedrock-guardrailAction"), "NONE") << r->body;
+  EXPECT_THAT(r->body, HasSubstr("mail {EMAIL}"));
+  EXPECT_EQ(r->body.find("ada@example.com"), std::string::npos);
+  EXPECT_TRUE(
+      r->Json().at("amazon-bedrock-trace").at("guardrail").as_object().contains("inputAssessment"));
+  // A version without an identifier is refused.
+  r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/invoke", body,
+                              "X-Amzn-Bedrock-GuardrailVersion: 1\r\n"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("X-Amzn-Bedrock-GuardrailIdentifier"));
+}
+
+TEST_F(GatewayTest, APolicyCanRequireAGuardrail) {
+  GatewayConfig c;
+  // A principal allowed to invoke only with guardrail pii version 1 (AWS's documented pattern).
+  c.extra_principals =
+      "    - user: guarded-app\n"
+      "      policies:\n"
+      "        - Version: \"2012-10-17\"\n"
+      "          Statement:\n"
+      "            - Effect: Allow\n"
+      "              Action: [\"bedrock:InvokeModel\", \"bedrock:ApplyGuardrail\"]\n"
+      "              Resource: \"*\"\n"
+      "            - Effect: Deny\n"
+      "              Action: \"bedrock:InvokeModel\"\n"
+      "              Resource: \"*\"\n"
+      "              Condition:\n"
+      "                StringNotEquals:\n"
+      "                  \"bedrock:GuardrailIdentifier\": "
+      "\"arn:aws:bedrock:eu-west-1:000000000000:guardrail/pii:1\"\n";
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(c.Yaml() + GuardrailsSection()));
+  AccessKey key;
+  ASSERT_NO_FATAL_FAILURE(key = IssueAccessKey("guarded-app"));
+  auto without = Exchange(
+      port_, SignedRequest(key, "POST", "/model/perimeter.echo-v1/converse", ConverseBody("hi")));
+  ASSERT_TRUE(without.ok());
+  EXPECT_EQ(without->status, 403) << without->Describe();
+  EXPECT_EQ(without->HeaderOr("x-amzn-errortype"), "AccessDeniedException");
+  auto with = Exchange(port_, SignedRequest(key, "POST", "/model/perimeter.echo-v1/converse",
+                                            ConverseWithGuardrail("hi")));
+  ASSERT_TRUE(with.ok());
+  EXPECT_EQ(with->status, 200) << with->Describe();
+}
+
+TEST_F(GatewayTest, OpenAiRequestsUseTheBoundGuardrail) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartGatewayYaml(GatewayConfig{}.Yaml() + GuardrailsSection("  bindings:\n"
+                                                                  "    - guardrail: pii\n"
+                                                                  "      version: \"1\"\n")));
+  auto r = Exchange(port_, Request("POST", "/v1/chat/completions",
+                                   ChatBody("perimeter.echo-v1", "card 4111 1111 1111 1111")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  const json::value body = r->Json();
+  const json::value& choice = body.at("choices").at(0);
+  EXPECT_EQ(choice.at("message").at("content"), "Sorry, I cannot take that.") << r->body;
+  EXPECT_EQ(choice.at("finish_reason"), "content_filter");
+  // Bedrock requests are not bound (openai_only defaults to true).
+  auto b = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/converse",
+                                   ConverseBody("card 4111 1111 1111 1111")));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->Json().at("stopReason"), "end_turn") << b->body;
+}
+
+TEST_F(GatewayTest, AnOutputIdentifierThatWasNotInTheInputIsBlocked) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kAnswer, milliseconds(0),
+                            "You can reach our manager at bola.adeyemi@example.org");
+  GatewayConfig c;
+  c.openai_base_url = upstream.base_url();
+  const std::string section =
+      "guardrails:\n"
+      "  definitions:\n"
+      "    - id: out\n"
+      "      definition:\n"
+      "        name: out\n"
+      "        blockedInputMessaging: in\n"
+      "        blockedOutputsMessaging: \"That answer was withheld.\"\n"
+      "        sensitiveInformationPolicyConfig:\n"
+      "          piiEntitiesConfig:\n"
+      "            - { type: EMAIL, action: NONE }\n";
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(c.Yaml() + section));
+  auto r = Exchange(port_, Request("POST", "/model/chain.x/converse",
+                                   ConverseWithGuardrail("who is the manager?", "enabled", "out")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->Json().at("stopReason"), "guardrail_intervened") << r->body;
+  EXPECT_EQ(ConverseText(*r), "That answer was withheld.");
+  EXPECT_EQ(r->body.find("bola.adeyemi"), std::string::npos) << r->body;
+  // The same address, when the user gave it, is theirs to get back.
+  r = Exchange(port_,
+               Request("POST", "/model/chain.x/converse",
+                       ConverseWithGuardrail("my manager is bola.adeyemi@example.org, who is it?",
+                                             "disabled", "out")));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Json().at("stopReason"), "end_turn") << r->body;
+  EXPECT_THAT(ConverseText(*r), HasSubstr("bola.adeyemi@example.org"));
+}
+
+TEST_F(GatewayTest, AGuardrailThatCannotBeEnforcedStopsStartup) {
+  const std::string section =
+      "guardrails:\n"
+      "  definitions:\n"
+      "    - id: topics\n"
+      "      definition:\n"
+      "        name: topics\n"
+      "        blockedInputMessaging: in\n"
+      "        blockedOutputsMessaging: out\n"
+      "        topicPolicyConfig:\n"
+      "          topicsConfig:\n"
+      "            - { name: investments, definition: \"investment advice\", type: DENY }\n";
+  auto url = gw_.Start(GatewayConfig{}.Yaml() + section);
+  ASSERT_FALSE(url.ok());
+  EXPECT_THAT(url.status().message(), HasSubstr("topicPolicyConfig"));
+  EXPECT_THAT(url.status().message(), HasSubstr("guardrails.definitions[0]"));
+}
+
+TEST_F(GatewayTest, GuardrailsCliCreatesVersionsAndScans) {
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(GatewayConfig{}.Yaml()));
+  auto ok = [](const CommandResult& r) { return r.exit.exited && r.exit.code == 0; };
+  dir_.WriteFile(
+      "g.json",
+      R"({"name":"cards","blockedInputMessaging":"no cards","blockedOutputsMessaging":"no",)"
+      R"("sensitiveInformationPolicyConfig":{"piiEntitiesConfig":[{"type":"CREDIT_DEBIT_CARD_NUMBER","action":"BLOCK"}]}})");
+  CommandResult created = gw_.RunCli(
+      {"guardrails", "create", "--config", "perimeter.yaml", "--file", "g.json", "--json"});
+  ASSERT_TRUE(ok(created)) << created.err;
+  const std::string id(json::parse(created.out).at("guardrailId").as_string());
+  ASSERT_EQ(id.size(), 12u);
+  CommandResult v1 = gw_.RunCli({"guardrails", "version", "--config", "perimeter.yaml", id});
+  ASSERT_TRUE(ok(v1)) << v1.err;
+  EXPECT_THAT(v1.out, HasSubstr("version 1"));
+  // A bad definition is refused with the field at fault, and nothing is stored.
+  dir_.WriteFile(
+      "bad.json",
+      R"({"name":"bad","blockedInputMessaging":"x","blockedOutputsMessaging":"y","wordPolicyConfig":{"wordsConfig":[{"text":"a","inputAction":"ANONYMIZE"}]}})");
+  CommandResult bad =
+      gw_.RunCli({"guardrails", "create", "--config", "perimeter.yaml", "--file", "bad.json"});
+  EXPECT_EQ(bad.exit.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("wordPolicyConfig.wordsConfig[0].inputAction"));
+  // The running gateway serves the new guardrail at once, by id and version.
+  auto r =
+      Exchange(port_, SignedRequest(access_key_, "POST", "/guardrail/" + id + "/version/1/apply",
+                                    ApplyBody("INPUT", "4111 1111 1111 1111")));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->Json().at("outputs").at(0).at("text"), "no cards");
+  // Update the DRAFT: version 1 stays what it was.
+  dir_.WriteFile(
+      "g2.json",
+      R"({"name":"cards","blockedInputMessaging":"still no cards","blockedOutputsMessaging":"no",)"
+      R"("sensitiveInformationPolicyConfig":{"piiEntitiesConfig":[{"type":"EMAIL","action":"BLOCK"}]}})");
+  ASSERT_TRUE(ok(
+      gw_.RunCli({"guardrails", "update", "--config", "perimeter.yaml", id, "--file", "g2.json"})));
+  r = Exchange(port_,
+               SignedRequest(access_key_, "POST", "/guardrail/" + id + "/version/DRAFT/apply",
+                             ApplyBody("INPUT", "ada@example.com")));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Json().at("outputs").at(0).at("text"), "still no cards") << r->body;
+  r = Exchange(port_, SignedRequest(access_key_, "POST", "/guardrail/" + id + "/version/1/apply",
+                                    ApplyBody("INPUT", "ada@example.com")));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Json().at("action"), "NONE") << r->body;
+  CommandResult got =
+      gw_.RunCli({"guardrails", "get", "--config", "perimeter.yaml", id, "--version", "1"});
+  ASSERT_TRUE(ok(got)) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("CREDIT_DEBIT_CARD_NUMBER"));
+  CommandResult listed = gw_.RunCli({"guardrails", "list", "--config", "perimeter.yaml"});
+  ASSERT_TRUE(ok(listed)) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr(id));
+
+  // perimeter scan: JSON lines in, findings with code point offsets out.
+  dir_.WriteFile("in.jsonl",
+                 "{\"text\": \"Ẹ jọ̀wọ́ pay 4111 1111 1111 1111\"}\n{\"text\": \"nothing here\"}\n");
+  CommandResult scanned =
+      RunCommand({"sh", "-c",
+                  std::string(PERIMETER_BIN) + " scan --types CREDIT_DEBIT_CARD_NUMBER < in.jsonl"},
+                 dir_.path());
+  ASSERT_TRUE(ok(scanned)) << scanned.err;
+  std::istringstream lines(scanned.out);
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  json::value f = json::parse(first).at("findings").at(0);
+  EXPECT_EQ(f.at("type"), "CREDIT_DEBIT_CARD_NUMBER");
+  EXPECT_EQ(f.at("start"), 13);  // code points: "Ẹ jọ̀wọ́ pay " is 13 (two combining marks)
+  EXPECT_EQ(f.at("end"), 32);
+  EXPECT_EQ(f.at("text"), "4111 1111 1111 1111");
+  EXPECT_EQ(f.at("action"), "NONE");
+  EXPECT_EQ(second, R"({"findings":[]})");
+  CommandResult with_guardrail =
+      RunCommand({"sh", "-c",
+                  std::string(PERIMETER_BIN) + " scan --config perimeter.yaml --guardrail " + id +
+                      ":1 < in.jsonl"},
+                 dir_.path());
+  ASSERT_TRUE(ok(with_guardrail)) << with_guardrail.err;
+  EXPECT_THAT(with_guardrail.out, HasSubstr(R"("action":"BLOCK")"));
+}
+
+// The detection target of issue 5: every structured type scores F2 >= 0.95 on the generated
+// labeled set, and on a second set drawn with another seed from the same templates (the scanner
+// was tuned on the first; the second shows it did not learn the values).
+TEST(GuardrailsEvalTest, EveryStructuredTypeReachesF2OfPointNineFive) {
+  TempDir dir;
+  for (const char* file : {"labeled.jsonl", "labeled-seed-20261127.jsonl"}) {
+    const std::string dataset = std::string(PERIMETER_SOURCE_DIR) + "/tests/data/guard/" + file;
+    CommandResult r =
+        RunCommand({PERIMETER_BIN, "guardrails", "eval", "--dataset", dataset, "--json"},
+                   dir.path(), milliseconds(60000));
+    ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << r.exit.Describe() << r.err;
+    const json::value report = json::parse(r.out);
+    EXPECT_GT(report.at("examples").as_int64(), 3000) << file;
+    std::map<std::string, double> f2;
+    for (const auto& row : report.at("types").as_array()) {
+      f2[std::string(row.at("type").as_string())] = row.at("f2").as_double();
+    }
+    for (const char* type : {"AGE",
+                             "AWS_ACCESS_KEY",
+                             "AWS_SECRET_KEY",
+                             "CA_HEALTH_NUMBER",
+                             "CA_SOCIAL_INSURANCE_NUMBER",
+                             "CREDIT_DEBIT_CARD_CVV",
+                             "CREDIT_DEBIT_CARD_EXPIRY",
+                             "CREDIT_DEBIT_CARD_NUMBER",
+                             "DRIVER_ID",
+                             "EMAIL",
+                             "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+                             "IP_ADDRESS",
+                             "LICENSE_PLATE",
+                             "MAC_ADDRESS",
+                             "NG_BVN",
+                             "NG_NIN",
+                             "NG_NUBAN",
+                             "NG_TIN",
+                             "PASSWORD",
+                             "PHONE",
+                             "PIN",
+                             "SECRET_BEARER_TOKEN",
+                             "SECRET_GENERIC",
+                             "SECRET_GITHUB_TOKEN",
+                             "SECRET_JWT",
+                             "SECRET_PRIVATE_KEY",
+                             "SECRET_SLACK_TOKEN",
+                             "SECRET_STRIPE_KEY",
+                             "SWIFT_CODE",
+                             "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+                             "UK_NATIONAL_INSURANCE_NUMBER",
+                             "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+                             "URL",
+                             "USERNAME",
+                             "US_BANK_ACCOUNT_NUMBER",
+                             "US_BANK_ROUTING_NUMBER",
+                             "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+                             "US_PASSPORT_NUMBER",
+                             "US_SOCIAL_SECURITY_NUMBER",
+                             "VEHICLE_IDENTIFICATION_NUMBER"}) {
+      ASSERT_TRUE(f2.count(type)) << type << " is missing from the report of " << file;
+      EXPECT_GE(f2[type], 0.95) << type << " in " << file;
+    }
+  }
 }
 
 }  // namespace
