@@ -238,9 +238,13 @@ std::string ConverseBlockStopEvent() { return R"({"contentBlockIndex":0})"; }
 std::string ConverseMessageStopEvent(model::StopReason r) {
   return json::serialize(json::object{{"stopReason", ConverseStopReason(r)}});
 }
-std::string ConverseMetadataEvent(const model::Usage& u, int64_t latency_ms) {
-  return json::serialize(json::object{{"usage", UsageObject(u)},
-                                      {"metrics", json::object{{"latencyMs", latency_ms}}}});
+std::string ConverseMetadataEvent(const model::Usage& u, int64_t latency_ms,
+                                  std::string_view guardrail_trace_json) {
+  json::object o{{"usage", UsageObject(u)}, {"metrics", json::object{{"latencyMs", latency_ms}}}};
+  if (!guardrail_trace_json.empty()) {
+    o["trace"] = json::object{{"guardrail", json::parse(guardrail_trace_json)}};
+  }
+  return json::serialize(o);
 }
 
 // ---- Anthropic messages ----
@@ -324,6 +328,32 @@ Result<model::ChatRequest> ParseAnthropicRequest(std::string_view body, std::str
   }
   if (o.contains("tools"))
     return InvalidArgument("field 'tools' is not supported by this gateway yet");
+  if (const json::value* g = o.if_contains("amazon-bedrock-guardrailConfig")) {
+    if (!g->is_object())
+      return InvalidArgument("field 'amazon-bedrock-guardrailConfig' must be an object");
+    for (const auto& kv : g->as_object()) {
+      const std::string_view k = kv.key();
+      if (k == "tagSuffix") {
+        if (!kv.value().is_string())
+          return InvalidArgument(
+              "field 'amazon-bedrock-guardrailConfig.tagSuffix' must be a string");
+      } else if (k == "streamProcessingMode") {
+        if (!kv.value().is_string() ||
+            (kv.value().as_string() != "SYNCHRONOUS" && kv.value().as_string() != "ASYNCHRONOUS")) {
+          return InvalidArgument(
+              "field 'amazon-bedrock-guardrailConfig.streamProcessingMode' must be SYNCHRONOUS or "
+              "ASYNCHRONOUS");
+        }
+        req.body_stream_processing_mode =
+            kv.value().as_string() == "ASYNCHRONOUS" ? "async" : "sync";
+      } else {
+        return InvalidArgument("field 'amazon-bedrock-guardrailConfig." +
+                               std::string(k.substr(0, 64)) +
+                               "' is not known; expected tagSuffix and streamProcessingMode");
+      }
+    }
+    req.body_guardrail_config = true;
+  }
   return req;
 }
 
@@ -356,7 +386,9 @@ std::string EncodeAnthropicResponse(const model::ChatResponse& r, std::string_vi
   // Bedrock adds these to the model's body when a guardrail ran.
   if (r.guardrail_ran) {
     o["amazon-bedrock-guardrailAction"] =
-        r.stop_reason == model::StopReason::kGuardrailIntervened ? "INTERVENED" : "NONE";
+        r.guardrail_intervened || r.stop_reason == model::StopReason::kGuardrailIntervened
+            ? "INTERVENED"
+            : "NONE";
   }
   if (!r.guardrail_trace_json.empty()) {
     o["amazon-bedrock-trace"] = json::object{{"guardrail", json::parse(r.guardrail_trace_json)}};

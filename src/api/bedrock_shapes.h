@@ -20,7 +20,9 @@ std::string ConverseMessageStartEvent();
 std::string ConverseDeltaEvent(std::string_view text);
 std::string ConverseBlockStopEvent();
 std::string ConverseMessageStopEvent(model::StopReason r);
-std::string ConverseMetadataEvent(const model::Usage& u, int64_t latency_ms);
+// `guardrail_trace_json` (may be empty): the object Bedrock puts under trace.guardrail.
+std::string ConverseMetadataEvent(const model::Usage& u, int64_t latency_ms,
+                                  std::string_view guardrail_trace_json = {});
 
 // Anthropic messages ("anthropic_version": "bedrock-2023-05-31").
 Result<model::ChatRequest> ParseAnthropicRequest(std::string_view body, std::string model_id);

@@ -44,8 +44,8 @@ Result<std::shared_ptr<guard::GuardrailRegistry>> OpenGuardrails(const config::C
     if (!declared && !with_store) continue;
     auto g = (*registry)->Resolve(b.guardrail, b.version);
     if (!g.ok()) {
-      return Status(g.status().code(), cfg.source + ": guardrails.bindings[" + std::to_string(i) +
-                                           "]: " + g.status().message());
+      return Status(g.status().code(),
+                    "guardrails.bindings[" + std::to_string(i) + "]: " + g.status().message());
     }
   }
   return registry;

@@ -1,6 +1,8 @@
 #include "api/guardrail_filter.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "api/json_fields.h"
 #include "guard/stream_guard.h"
@@ -67,6 +69,34 @@ struct Judge {
   }
 };
 
+// Folds one judgement into the request's outcome for the access log (actions and types only).
+void Record(pipeline::RequestContext::GuardrailOutcome& outcome, bool input,
+            const guard::GuardResult& r, std::string_view request_id, std::string_view tenant) {
+  std::string& action = input ? outcome.input : outcome.output;
+  if (r.blocked) {
+    action = "BLOCKED";
+  } else if (r.intervened && action == "NONE") {
+    action = "ANONYMIZED";
+  }
+  auto add = [&](const std::string& t) {
+    auto it = std::lower_bound(outcome.types.begin(), outcome.types.end(), t);
+    if (it == outcome.types.end() || *it != t) outcome.types.insert(it, t);
+  };
+  for (const auto& p : r.pii) add(p.type);
+  for (const auto& x : r.regexes) add(guard::CustomEntityName(x.name));
+  for (const auto& i : r.incidents) {
+    add(i.type);
+    outcome.cross_tenant_incidents.push_back({i.type, i.owner_tenant});
+    // Also on the operator's log at once: who, which tenants, which type; never the value.
+    std::fprintf(stderr,
+                 "perimeter: cross-tenant incident: request %.*s of tenant '%.*s' was about to "
+                 "receive a %s that belongs to tenant '%s'; the answer was blocked\n",
+                 static_cast<int>(request_id.size()), request_id.data(),
+                 static_cast<int>(tenant.size()), tenant.data(), i.type.c_str(),
+                 i.owner_tenant.c_str());
+  }
+}
+
 std::string TraceJson(const guard::Guardrail& g, const json::object* input,
                       const json::array* outputs, std::string_view action_reason) {
   json::object trace;
@@ -79,14 +109,18 @@ std::string TraceJson(const guard::Guardrail& g, const json::object* input,
 // The output side of a guarded model request.
 class GuardrailOutputControl final : public pipeline::ResponseControl {
  public:
-  GuardrailOutputControl(std::shared_ptr<const guard::Guardrail> guardrail,
+  GuardrailOutputControl(pipeline::RequestContext& ctx,
+                         std::shared_ptr<const guard::Guardrail> guardrail,
                          std::shared_ptr<Judge> judge, bool trace,
-                         std::optional<json::object> input_assessment, bool async)
-      : guardrail_(std::move(guardrail)),
+                         std::optional<json::object> input_assessment, bool async,
+                         bool input_intervened)
+      : ctx_(ctx),
+        guardrail_(std::move(guardrail)),
         judge_(std::move(judge)),
         trace_(trace),
         input_assessment_(std::move(input_assessment)),
-        async_(async) {}
+        async_(async),
+        input_intervened_(input_intervened) {}
 
   Status CheckResponse(model::ChatResponse& response) override {
     const auto start = std::chrono::steady_clock::now();
@@ -97,7 +131,9 @@ class GuardrailOutputControl final : public pipeline::ResponseControl {
       return Unavailable("the guardrail could not judge the model's answer, so it is withheld: " +
                          r.status().message());
     }
+    Record(*ctx_.guardrail_outcome, false, *r, ctx_.request_id, ctx_.tenant.value_or(""));
     response.guardrail_ran = true;
+    response.guardrail_intervened = input_intervened_ || r->intervened;
     if (r->blocked) {
       response.text = guardrail_->blocked_outputs_messaging();
       response.stop_reason = model::StopReason::kGuardrailIntervened;
@@ -132,15 +168,37 @@ class GuardrailOutputControl final : public pipeline::ResponseControl {
     }
     boost::asio::awaitable<Status> OnTextDelta(std::string_view text) override {
       auto step = guard_.Push(text);
+      RecordNewResults();
       co_return co_await Forward(std::move(step), false, model::StopReason::kEndTurn, {}, {});
     }
     boost::asio::awaitable<Status> OnStop(model::StopReason reason, std::string_view stop_sequence,
                                           const model::Usage& usage) override {
       auto step = guard_.Finish();
+      RecordNewResults();
       co_return co_await Forward(std::move(step), true, reason, std::string(stop_sequence), usage);
     }
 
    private:
+    void SetStreamTrace() {
+      if (!control_.trace_) return;
+      json::array outputs;
+      for (const auto& r : guard_.results()) {
+        outputs.push_back(control_.guardrail_->Assessment(r, 0, /*redact_matches=*/true));
+      }
+      const auto& in = control_.input_assessment_;
+      control_.ctx_.guardrail_stream_trace_json =
+          TraceJson(*control_.guardrail_, in ? &*in : nullptr, &outputs,
+                    guard_.blocked() ? "Guardrail blocked." : "");
+    }
+
+    void RecordNewResults() {
+      const auto& results = guard_.results();
+      for (; recorded_ < results.size(); ++recorded_) {
+        Record(*control_.ctx_.guardrail_outcome, false, results[recorded_],
+               control_.ctx_.request_id, control_.ctx_.tenant.value_or(""));
+      }
+    }
+
     boost::asio::awaitable<Status> Forward(Result<guard::OutputStreamGuard::Step> step, bool last,
                                            model::StopReason reason, std::string stop_sequence,
                                            model::Usage usage) {
@@ -151,12 +209,20 @@ class GuardrailOutputControl final : public pipeline::ResponseControl {
             step.status().message());
       }
       if (!step->release.empty()) {
+        released_words_ += model::CountWords(step->release);
         PERIMETER_CO_RETURN_IF_ERROR(co_await inner_.OnTextDelta(step->release));
       }
+      if (step->blocked || last) SetStreamTrace();
       if (step->blocked) {
         // The stream ends here with the guardrail's message; the upstream is told to stop.
         PERIMETER_CO_RETURN_IF_ERROR(
             co_await inner_.OnTextDelta(control_.guardrail_->blocked_outputs_messaging()));
+        // Stopped mid-stream, the provider has not reported usage yet: estimate it the way the
+        // built-in budgets count (words), rather than report zero.
+        if (!last) {
+          usage.input_tokens = control_.estimated_input_tokens_;
+          usage.output_tokens = released_words_;
+        }
         Status stopped = co_await inner_.OnStop(model::StopReason::kGuardrailIntervened, "", usage);
         control_.stopped_ = true;
         if (!stopped.ok()) co_return stopped;
@@ -169,18 +235,25 @@ class GuardrailOutputControl final : public pipeline::ResponseControl {
     GuardrailOutputControl& control_;
     model::ChatStreamSink& inner_;
     guard::OutputStreamGuard guard_;
+    size_t recorded_ = 0;
+    uint32_t released_words_ = 0;
   };
 
  public:
   bool StoppedStream() const override { return stopped_; }
 
  private:
+  pipeline::RequestContext& ctx_;  // owns this control
   std::shared_ptr<const guard::Guardrail> guardrail_;
   std::shared_ptr<Judge> judge_;
   bool trace_;
   std::optional<json::object> input_assessment_;
   bool async_;
+  bool input_intervened_;
   bool stopped_ = false;
+
+ public:
+  uint32_t estimated_input_tokens_ = 0;
 };
 
 }  // namespace
@@ -286,6 +359,9 @@ Result<std::string> GuardrailFilter::HandleApply(RequestContext& ctx) const {
   if (!result.ok()) {
     return Unavailable("the guardrail could not judge the content: " + result.status().message());
   }
+  ctx.guardrail_outcome.emplace();
+  Record(*ctx.guardrail_outcome, source == guard::GuardSource::kInput, *result, ctx.request_id,
+         ctx.tenant.value_or(""));
   json::object o;
   o["usage"] = (*guardrail)->Usage(*result);
   o["action"] = result->intervened ? "GUARDRAIL_INTERVENED" : "NONE";
@@ -344,6 +420,8 @@ Status GuardrailFilter::GuardModelRequest(RequestContext& ctx) const {
     return Unavailable("the guardrail could not judge the request, so it is not served: " +
                        result.status().message());
   }
+  ctx.guardrail_outcome.emplace();
+  Record(*ctx.guardrail_outcome, true, *result, ctx.request_id, ctx.tenant.value_or(""));
   const bool trace = ctx.guardrail->trace != "disabled";
   std::optional<json::object> input_assessment;
   if (trace) {
@@ -356,9 +434,11 @@ Status GuardrailFilter::GuardModelRequest(RequestContext& ctx) const {
     blocked.text = (*guardrail)->blocked_input_messaging();
     blocked.stop_reason = model::StopReason::kGuardrailIntervened;
     blocked.guardrail_ran = true;
+    blocked.guardrail_intervened = true;
     if (trace) {
       blocked.guardrail_trace_json =
           TraceJson(**guardrail, &*input_assessment, nullptr, result->action_reason);
+      ctx.guardrail_stream_trace_json = blocked.guardrail_trace_json;  // ConverseStream
     }
     ctx.synthetic_response = std::move(blocked);
     return Status::Ok();
@@ -368,8 +448,17 @@ Status GuardrailFilter::GuardModelRequest(RequestContext& ctx) const {
   }
   judge->options.input_text = std::move(input_text);
   ctx.response_control = std::make_shared<GuardrailOutputControl>(
-      *guardrail, std::move(judge), trace, std::move(input_assessment),
-      ctx.guardrail->stream_processing_mode == "async");
+      ctx, *guardrail, std::move(judge), trace, std::move(input_assessment),
+      ctx.guardrail->stream_processing_mode == "async", result->intervened);
+  {
+    uint32_t words = 0;
+    for (const auto& sys : chat.system) words += model::CountWords(sys);
+    for (const auto& m : chat.messages) {
+      for (const auto& t : m.text) words += model::CountWords(t);
+    }
+    std::static_pointer_cast<GuardrailOutputControl>(ctx.response_control)
+        ->estimated_input_tokens_ = words;
+  }
   return Status::Ok();
 }
 

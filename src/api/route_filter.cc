@@ -261,6 +261,18 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
           auto chat = ParseAnthropicRequest(req.body, ctx.model_id);
           if (chat.ok()) {
             chat->stream = stream;
+            // Bedrock refuses a body that configures a guardrail the request does not name;
+            // answering it unguarded would hide the client's mistake.
+            if (chat->body_guardrail_config && !ctx.guardrail) {
+              co_return co_await Refuse(
+                  ctx, InvalidArgument(
+                           "the body has amazon-bedrock-guardrailConfig, but the request names no "
+                           "guardrail: send X-Amzn-Bedrock-GuardrailIdentifier and "
+                           "X-Amzn-Bedrock-GuardrailVersion"));
+            }
+            if (ctx.guardrail && !chat->body_stream_processing_mode.empty()) {
+              ctx.guardrail->stream_processing_mode = chat->body_stream_processing_mode;
+            }
             ctx.chat = std::move(*chat);
           } else {
             ctx.chat_parse_failed = true;

@@ -68,8 +68,9 @@ class ConverseStreamSink final : public model::ChatStreamSink, StreamBase {
         co_await Write(codec::EncodeEvent("contentBlockStop", ConverseBlockStopEvent())));
     PERIMETER_CO_RETURN_IF_ERROR(
         co_await Write(codec::EncodeEvent("messageStop", ConverseMessageStopEvent(r))));
-    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(
-        codec::EncodeEvent("metadata", ConverseMetadataEvent(u, MillisSince(ctx_)))));
+    PERIMETER_CO_RETURN_IF_ERROR(co_await Write(codec::EncodeEvent(
+        "metadata",
+        ConverseMetadataEvent(u, MillisSince(ctx_), ctx_.guardrail_stream_trace_json))));
     co_return co_await ctx_.writer->EndStream();
   }
 };

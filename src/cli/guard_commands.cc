@@ -153,7 +153,7 @@ Result<Detector> MakeDetector(const std::string& config_path, const std::string&
     auto registry = api::OpenGuardrails(*cfg, /*with_store=*/!cfg->server.state_dir.empty());
     if (!registry.ok()) return registry.status();
     auto [id, version] = SplitGuardrail(guardrail);
-    auto g = (*registry)->Resolve(id, version);
+    auto g = (*registry)->Resolve(id, version, /*allow_names=*/true);
     if (!g.ok()) return g.status();
     d.guardrail = std::move(*g);
     if (!types.empty()) {
@@ -165,6 +165,7 @@ Result<Detector> MakeDetector(const std::string& config_path, const std::string&
   }
   auto t = ParseTypes(types);
   if (!t.ok()) return t.status();
+  if (!types.empty()) d.only_types.insert(t->begin(), t->end());
   guard::ScannerOptions options;
   options.types = std::move(*t);
   auto scanner = guard::Scanner::Compile(options);

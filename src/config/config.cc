@@ -889,6 +889,18 @@ class Parser {
     if (root["guardrails"]) PERIMETER_RETURN_IF_ERROR(Guardrails(root["guardrails"], c.guardrails));
     if (root["keys"]) PERIMETER_RETURN_IF_ERROR(Keys(root["keys"], c.keys));
     if (root["access"]) PERIMETER_RETURN_IF_ERROR(Access(root["access"], c.access));
+    // A binding to a tenant this deployment does not serve would silently guard nobody.
+    for (size_t i = 0; i < c.guardrails.bindings.size(); ++i) {
+      const std::string& t = c.guardrails.bindings[i].tenant;
+      if (t.empty()) continue;
+      bool served = false;
+      for (const auto& tc : c.access.tenants) served = served || tc.id == t;
+      if (!served) {
+        return Error(root["guardrails"]["bindings"][i]["tenant"],
+                     "guardrails.bindings[" + std::to_string(i) + "].tenant",
+                     "'" + t + "' is not a tenant of access.tenants");
+      }
+    }
     if (root["limits"]) PERIMETER_RETURN_IF_ERROR(Limits(root["limits"], c.limits));
     if (root["logging"]) {
       const YAML::Node& l = root["logging"];

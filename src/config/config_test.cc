@@ -237,3 +237,78 @@ listeners:
 
 }  // namespace
 }  // namespace perimeter::config
+
+namespace perimeter::config {
+namespace {
+
+TEST(GuardrailsConfigTest, InlineDefinitionsKeepYamlTypesAndBindingsAreRead) {
+  auto c = ParseConfig(R"(
+guardrails:
+  definitions:
+    - id: pii
+      definition:
+        name: pii
+        blockedInputMessaging: "no"
+        blockedOutputsMessaging: "123"
+        contextualGroundingPolicyConfig:
+          filtersConfig: [{type: GROUNDING, threshold: 0.75, enabled: true}]
+        tags: [{key: team, value: "42"}]
+  bindings:
+    - guardrail: pii
+      version: "3"
+      openai_only: false
+      stream_processing_mode: async
+)",
+                       "g.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->guardrails.definitions.size(), 1u);
+  const auto& d = c->guardrails.definitions[0];
+  EXPECT_EQ(d.id, "pii");
+  EXPECT_EQ(d.origin, "guardrails.definitions[0]");
+  // Plain scalars become numbers and booleans; quoted ones stay strings.
+  EXPECT_NE(d.json.find(R"("threshold":7.5E-1)"), std::string::npos) << d.json;
+  EXPECT_NE(d.json.find(R"("enabled":true)"), std::string::npos) << d.json;
+  EXPECT_NE(d.json.find(R"("blockedInputMessaging":"no")"), std::string::npos) << d.json;
+  EXPECT_NE(d.json.find(R"("blockedOutputsMessaging":"123")"), std::string::npos) << d.json;
+  EXPECT_NE(d.json.find(R"("value":"42")"), std::string::npos) << d.json;
+  ASSERT_EQ(c->guardrails.bindings.size(), 1u);
+  const auto& b = c->guardrails.bindings[0];
+  EXPECT_EQ(b.guardrail, "pii");
+  EXPECT_EQ(b.version, "3");
+  EXPECT_FALSE(b.openai_only);
+  EXPECT_EQ(b.stream_processing_mode, "async");
+}
+
+struct GuardrailsBad {
+  const char* yaml;
+  const char* expect;
+};
+class GuardrailsConfigErrorTest : public ::testing::TestWithParam<GuardrailsBad> {};
+TEST_P(GuardrailsConfigErrorTest, NamesTheField) {
+  auto c = ParseConfig(GetParam().yaml, "g.yaml");
+  ASSERT_FALSE(c.ok()) << GetParam().yaml;
+  EXPECT_NE(c.status().message().find(GetParam().expect), std::string::npos)
+      << c.status().message();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Cases, GuardrailsConfigErrorTest,
+    ::testing::Values(
+        GuardrailsBad{"guardrails: {rules: []}\n", "guardrails.rules: unknown field"},
+        GuardrailsBad{"guardrails:\n  definitions:\n    - {id: Bad_Id, definition: {}}\n",
+                      "is not a guardrail id"},
+        GuardrailsBad{"guardrails:\n  definitions:\n    - {id: a}\n", "exactly one of 'file'"},
+        GuardrailsBad{"guardrails:\n  definitions:\n    - {id: a, definition: {}}\n    - {id: a, "
+                      "definition: {}}\n",
+                      "duplicate guardrail 'a'"},
+        GuardrailsBad{"guardrails:\n  definitions:\n    - {id: a, file: nope.json}\n",
+                      "cannot read guardrail file"},
+        GuardrailsBad{"guardrails:\n  bindings:\n    - {version: \"1\"}\n", "needs 'guardrail'"},
+        GuardrailsBad{"guardrails:\n  bindings:\n    - {guardrail: a, version: \"01\"}\n",
+                      "expected DRAFT or a version number"},
+        GuardrailsBad{"guardrails:\n  bindings:\n    - {guardrail: a, stream_processing_mode: x}\n",
+                      "expected 'sync' or 'async'"},
+        GuardrailsBad{"guardrails:\n  bindings:\n    - {guardrail: a, tenant: nobody}\n",
+                      "guardrails.bindings[0].tenant: 'nobody' is not a tenant"}));
+
+}  // namespace
+}  // namespace perimeter::config

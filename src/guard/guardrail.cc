@@ -121,7 +121,7 @@ Status CheckEnforceable(const GuardrailDefinition& d) {
   if (d.sensitive_information_policy) {
     for (const auto& e : d.sensitive_information_policy->pii_entities) {
       const EntityInfo* info = FindEntity(e.type);
-      if (info && !info->detectable) {
+      if (info && !info->detectable && (e.input_enabled || e.output_enabled)) {
         return FailedPrecondition(
             "piiEntitiesConfig type " + e.type +
             " needs a statistical detector that this version of Perimeter does not have; the "
@@ -459,9 +459,11 @@ json::object Guardrail::Usage(const GuardResult& r) const {
 
 json::object Guardrail::Assessment(const GuardResult& r, int64_t latency_ms,
                                    bool redact_matches) const {
+  // When the answer was withheld, no match may come back in its place (a value let through
+  // with NONE is still part of the withheld text); otherwise only acted-on matches are hidden.
   auto shown = [&](const std::string& match, const std::string& action,
                    const std::string& replacement, const std::string& type) -> std::string {
-    if (!redact_matches || action == "NONE") return match;
+    if (!redact_matches || (action == "NONE" && !r.blocked)) return match;
     return replacement.empty() ? "{" + type + "}" : replacement;
   };
   json::object a;

@@ -196,9 +196,10 @@ class Guardrail {
   // trace.guardrail's input/output assessments). `latency_ms` goes into invocationMetrics.
   // Perimeter adds "crossTenantPolicy" when it found incidents (their types only: neither the
   // value nor the tenant it belongs to is told to the caller).
-  // With `redact_matches`, a match that was blocked or anonymized is shown as its token (or
-  // "{TYPE}") instead of the value: traces of model requests go back with the answer, and must
-  // not carry a value the guardrail withheld from it. ApplyGuardrail shows matches, as Bedrock.
+  // With `redact_matches`, a match that was blocked or anonymized (every match, when the result
+  // is blocked) is shown as its token or "{TYPE}" instead of the value: traces of model requests
+  // go back with the answer, and must not carry a value the guardrail withheld from it.
+  // ApplyGuardrail shows matches, as Bedrock does: the caller sent that text.
   boost::json::object Assessment(const GuardResult& result, int64_t latency_ms,
                                  bool redact_matches = false) const;
   // Bedrock's usage object (text units per policy) for `result`.

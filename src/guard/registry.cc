@@ -30,7 +30,7 @@ Result<std::shared_ptr<GuardrailRegistry>> GuardrailRegistry::Create(
   return r;
 }
 
-Result<std::string> GuardrailRegistry::CanonicalId(std::string_view identifier) {
+Result<std::string> GuardrailRegistry::CanonicalId(std::string_view identifier, bool allow_names) {
   std::string_view id = identifier;
   if (StartsWith(identifier, "arn:")) {
     const std::string prefix = "arn:aws:bedrock:" + region_ + ":" + account_id_ + ":guardrail/";
@@ -47,7 +47,11 @@ Result<std::string> GuardrailRegistry::CanonicalId(std::string_view identifier) 
   if (declared_.count(id)) return std::string(id);
   if (store_) {
     auto rec = store_->Get(id);
-    if (rec.ok()) return rec->id;
+    if (rec.ok() && (rec->id == id || allow_names)) return rec->id;
+    if (rec.ok()) {
+      return NotFound("'" + std::string(id) + "' is the name of guardrail " + rec->id +
+                      "; requests name a guardrail by its id or ARN");
+    }
     if (rec.status().code() != StatusCode::kNotFound) return rec.status();
   }
   return NotFound("no guardrail '" + std::string(id) +
@@ -55,12 +59,13 @@ Result<std::string> GuardrailRegistry::CanonicalId(std::string_view identifier) 
 }
 
 Result<std::shared_ptr<const Guardrail>> GuardrailRegistry::Resolve(std::string_view identifier,
-                                                                    std::string_view version) {
+                                                                    std::string_view version,
+                                                                    bool allow_names) {
   if (!IsGuardrailVersion(version)) {
     return InvalidArgument("guardrail version '" + std::string(version.substr(0, 32)) +
                            "' is not DRAFT or a version number");
   }
-  auto id = CanonicalId(identifier);
+  auto id = CanonicalId(identifier, allow_names);
   if (!id.ok()) return id.status();
   if (auto d = declared_.find(*id); d != declared_.end()) {
     if (version != "DRAFT" && version != "1") {

@@ -9,8 +9,11 @@
 //   - guardrails created with the CLI (GuardrailStore, <state_dir>/guardrails.db): compiled on
 //     first use and cached. A numbered version never changes, so it stays cached (up to
 //     kMaxCachedVersions); a DRAFT is recompiled when the store says something was committed.
-// An identifier is an id, a name (CLI guardrails) or an ARN arn:aws:bedrock:<region>:<account>:
-// guardrail/<id>, which must name this deployment's region and account.
+// An identifier is an id or an ARN arn:aws:bedrock:<region>:<account>:guardrail/<id>, which must
+// name this deployment's region and account. Requests may not name a guardrail by its name: the
+// ARN a policy sees (bedrock:GuardrailIdentifier, the ApplyGuardrail resource) is built from the
+// identifier as sent, so a second spelling would let a request step around a Deny on the id.
+// The CLI (`allow_names`) may.
 //
 // Errors: NotFound (Bedrock's ResourceNotFoundException: unknown guardrail or version, or an ARN
 // of another account/region), InvalidArgument (malformed version), and a stored definition that
@@ -49,11 +52,12 @@ class GuardrailRegistry {
       std::string region, std::string account_id);
 
   Result<std::shared_ptr<const Guardrail>> Resolve(std::string_view identifier,
-                                                   std::string_view version);
+                                                   std::string_view version,
+                                                   bool allow_names = false);
 
-  // The id an identifier names (ARN suffix, or a CLI guardrail's name resolved), for messages
-  // and ARNs; NotFound as Resolve.
-  Result<std::string> CanonicalId(std::string_view identifier);
+  // The id an identifier names (an id, an ARN's suffix, or with `allow_names` a CLI guardrail's
+  // name); NotFound as Resolve.
+  Result<std::string> CanonicalId(std::string_view identifier, bool allow_names = false);
 
  private:
   GuardrailRegistry() = default;

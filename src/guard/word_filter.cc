@@ -27,6 +27,15 @@ bool IsWordChar(UChar32 c) {
   return (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK | U_GC_PC_MASK)) != 0;
 }
 
+// ASCII case folding as a table (the hot loop of MatchView).
+constexpr std::array<char, 128> kAsciiFold = [] {
+  std::array<char, 128> t{};
+  for (int c = 0; c < 128; ++c) {
+    t[c] = static_cast<char>((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
+  }
+  return t;
+}();
+
 UChar32 Fold(UChar32 c) {
   if (c < 0x80) {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
@@ -123,10 +132,12 @@ MatchView::MatchView(std::string_view source) : source_(source) {
   view_.reserve(source.size());
   const auto* s = reinterpret_cast<const uint8_t*>(source.data());
   const auto length = static_cast<int32_t>(source.size());
-  auto diverge = [this] {
+  // From here on the view's bytes no longer sit at the source's offsets: materialize the map
+  // for the `emitted` bytes so far.
+  auto diverge = [this](size_t emitted) {
     if (identity_) {
       identity_ = false;
-      map_.resize(view_.size());
+      map_.resize(emitted);
       for (size_t i = 0; i < map_.size(); ++i) {
         map_[i] = static_cast<uint32_t>(i);
       }
@@ -136,6 +147,45 @@ MatchView::MatchView(std::string_view source) : source_(source) {
   bool in_space = false;
   while (i < length) {
     const int32_t start = i;
+    if (s[i] < 0x80) {
+      // ASCII fast path (most prompt text): a run of ASCII bytes with the same folding and
+      // white-space rules as below, without a Unicode property lookup per byte.
+      int32_t j = i;
+      // Write through a raw pointer into space reserved for the whole run (at most one byte out
+      // per byte in), with locals only in the loop, so nothing is reloaded per byte.
+      const size_t base = view_.size();
+      view_.resize(base + static_cast<size_t>(length - i));
+      char* const out = view_.data() + base;
+      size_t n = 0;
+      bool space_run = in_space;
+      if (identity_) {
+        // While the view keeps the source's offsets: stop at a second white-space byte in a row.
+        while (j < length) {
+          const uint8_t b = s[j];
+          if (b >= 0x80) break;
+          const bool space = b == ' ' || (b >= 0x09 && b <= 0x0D);
+          if (space && space_run) break;
+          space_run = space;
+          out[n++] = space ? ' ' : kAsciiFold[b];
+          ++j;
+        }
+        if (j < length && s[j] < 0x80) diverge(base + n);
+      }
+      while (j < length && s[j] < 0x80) {  // offsets diverged: keep the map
+        const uint8_t b = s[j];
+        const bool space = b == ' ' || (b >= 0x09 && b <= 0x0D);
+        if (!(space && space_run)) {
+          out[n++] = space ? ' ' : kAsciiFold[b];
+          map_.push_back(static_cast<uint32_t>(j));
+        }
+        space_run = space;
+        ++j;
+      }
+      in_space = space_run;
+      view_.resize(base + n);
+      i = j;
+      continue;
+    }
     UChar32 c = 0;
     U8_NEXT(s, i, length, c);
     if (c < 0) {
@@ -143,12 +193,12 @@ MatchView::MatchView(std::string_view source) : source_(source) {
     }
     if (u_isUWhiteSpace(c)) {
       if (in_space) {
-        diverge();  // the run continues: nothing emitted
+        diverge(view_.size());  // the run continues: nothing emitted
         continue;
       }
       in_space = true;
       if (i - start != 1) {
-        diverge();
+        diverge(view_.size());
       }
       view_.push_back(' ');
       if (!identity_) {
@@ -162,7 +212,7 @@ MatchView::MatchView(std::string_view source) : source_(source) {
     const size_t emitted = view_.size() - before;
     if (identity_ && (emitted != static_cast<size_t>(i - start) || before != size_t(start))) {
       view_.resize(before);
-      diverge();
+      diverge(view_.size());
       AppendUtf8(&view_, Fold(c));
     }
     if (!identity_) {

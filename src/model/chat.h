@@ -60,6 +60,10 @@ struct ChatRequest {
   bool include_usage_in_stream = false;  // OpenAI stream_options.include_usage
   std::vector<GuardContentRef> guard_content;
   std::optional<GuardrailRequest> guardrail;
+  // InvokeModel bodies may carry "amazon-bedrock-guardrailConfig" ({tagSuffix,
+  // streamProcessingMode}); it only means something with the guardrail headers.
+  bool body_guardrail_config = false;
+  std::string body_stream_processing_mode;  // "" = not given
 };
 
 enum class StopReason {
@@ -85,6 +89,8 @@ struct ChatResponse {
   // under trace.guardrail (Converse) / amazon-bedrock-trace.guardrail (InvokeModel).
   std::string guardrail_trace_json;
   bool guardrail_ran = false;  // InvokeModel reports amazon-bedrock-guardrailAction then
+  // The guardrail changed the input or the answer (masked or blocked): "INTERVENED".
+  bool guardrail_intervened = false;
 };
 
 // Receives a streamed answer. Each call completes when the bytes were handed to the client (or

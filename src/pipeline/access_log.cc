@@ -70,6 +70,20 @@ std::string FormatAccessLogLine(const RequestContext& ctx,
   o["input_tokens"] = ctx.usage.input_tokens;
   o["output_tokens"] = ctx.usage.output_tokens;
   o["tenant"] = ctx.tenant ? json::value(*ctx.tenant) : json::value(nullptr);
+  if (ctx.guardrail_outcome) {
+    const auto& g = *ctx.guardrail_outcome;
+    json::array types, incidents;
+    for (const auto& t : g.types) types.emplace_back(t);
+    for (const auto& i : g.cross_tenant_incidents) {
+      incidents.emplace_back(json::object{{"type", i.type}, {"owner_tenant", i.owner_tenant}});
+    }
+    json::object guardrail{{"id", ctx.guardrail_arn},
+                           {"input", g.input},
+                           {"output", g.output},
+                           {"types", std::move(types)}};
+    if (!incidents.empty()) guardrail["cross_tenant_incidents"] = std::move(incidents);
+    o["guardrail"] = std::move(guardrail);
+  }
   // Who called, by ARN and credential id (never a secret).
   if (!ctx.principal_arn.empty()) o["principal"] = ctx.principal_arn;
   if (!ctx.credential_id.empty()) o["credential_id"] = ctx.credential_id;

@@ -99,6 +99,21 @@ struct RequestContext {
   std::optional<model::GuardrailRequest> guardrail;
   bool guardrail_from_binding = false;
   std::string guardrail_arn;
+  // What the guardrail did, for the access log: never values, only actions and types.
+  struct GuardrailOutcome {
+    std::string input = "NONE";      // NONE, ANONYMIZED or BLOCKED
+    std::string output = "NONE";     // the same for the answer (any window of a stream)
+    std::vector<std::string> types;  // entity types found (sorted, unique)
+    struct Incident {
+      std::string type;
+      std::string owner_tenant;
+    };
+    std::vector<Incident> cross_tenant_incidents;
+  };
+  std::optional<GuardrailOutcome> guardrail_outcome;
+  // A streamed answer's guardrail trace, set by the output control before the stream's end so
+  // ConverseStream's metadata event can carry it.
+  std::string guardrail_stream_trace_json;
   // Output control installed by a filter (the guardrail) for the upstream filter to run on the
   // model's answer; null when none applies.
   std::shared_ptr<ResponseControl> response_control;

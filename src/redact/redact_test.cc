@@ -335,6 +335,37 @@ TEST_F(VaultTest, TokensAreDeterministicWithinATenantAndDifferAcrossTenants) {
   EXPECT_EQ(NewVault()->Tokenize("a", "EMAIL", "alice@example.com").value(), a1);
 }
 
+TEST_F(VaultTest, FindOwnerNamesTheOtherTenantWhoseVaultHoldsTheValue) {
+  Tokenize("b", "EMAIL", "bola@bank-b.example");
+  Tokenize("a", "EMAIL", "ada@bank-a.example");
+  auto owner = vault_->FindOwner("EMAIL", "bola@bank-b.example", "a");
+  ASSERT_TRUE(owner.ok()) << owner.status().ToString();
+  ASSERT_TRUE(owner->has_value());
+  EXPECT_EQ(**owner, "b");
+  // The asking tenant's own value is not "another tenant's".
+  auto own = vault_->FindOwner("EMAIL", "ada@bank-a.example", "a");
+  ASSERT_TRUE(own.ok());
+  EXPECT_FALSE(own->has_value());
+  // Unknown values, and the same value as another entity type, belong to nobody.
+  EXPECT_FALSE(vault_->FindOwner("EMAIL", "nobody@example.com", "a")->has_value());
+  EXPECT_FALSE(vault_->FindOwner("PHONE", "bola@bank-b.example", "a")->has_value());
+  // An erased value still belongs to its tenant.
+  const std::string token = Tokenize("b", "NG_BVN", "22123456789");
+  const kms::KeyCaller eraser = User(
+      "eraser",
+      {Allow(R"(["perimeter:EraseToken"])", "arn:aws:perimeter:eu-west-1:000000000000:vault/b")});
+  ASSERT_TRUE(vault_->Erase(eraser, "b", token).ok());
+  EXPECT_EQ(vault_->FindOwner("NG_BVN", "22123456789", "a")->value_or(""), "b");
+}
+
+TEST_F(VaultTest, FindOwnerCreatesNoTokenKeyForTenantsWithAnEmptyVault) {
+  Tokenize("a", "EMAIL", "ada@bank-a.example");
+  ASSERT_TRUE(vault_->FindOwner("EMAIL", "x@example.com", "a").ok());
+  auto secret = store_->GetTenantSecret("b", "redaction-token-key");
+  ASSERT_TRUE(secret.ok());
+  EXPECT_FALSE(secret->has_value());
+}
+
 TEST_F(VaultTest, StoresTheTokenKeyWrappedUnderTheTenantKey) {
   Tokenize("a", "EMAIL", "alice@example.com");
   auto secret = store_->GetTenantSecret("a", "redaction-token-key");

@@ -2522,7 +2522,8 @@ TEST_F(GatewayTest, InvokeModelGuardrailHeadersApplyTheGuardrail) {
                                    "X-Amzn-Bedrock-Trace: ENABLED\r\n"));
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r->status, 200) << r->Describe();
-  EXPECT_EQ(r->Json().at("amazon-bedrock-guardrailAction"), "NONE") << r->body;
+  // Masking the input is an intervention, although the model answered.
+  EXPECT_EQ(r->Json().at("amazon-bedrock-guardrailAction"), "INTERVENED") << r->body;
   EXPECT_THAT(r->body, HasSubstr("mail {EMAIL}"));
   EXPECT_EQ(r->body.find("ada@example.com"), std::string::npos);
   EXPECT_TRUE(
@@ -2533,6 +2534,20 @@ TEST_F(GatewayTest, InvokeModelGuardrailHeadersApplyTheGuardrail) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 400) << r->Describe();
   EXPECT_THAT(r->BedrockMessage(), HasSubstr("X-Amzn-Bedrock-GuardrailIdentifier"));
+  // A body that configures a guardrail the request does not name is refused, not answered
+  // unguarded (Bedrock's rule).
+  const std::string configured =
+      R"({"anthropic_version":"bedrock-2023-05-31","max_tokens":50,"messages":[{"role":"user","content":"mail ada@example.com"}],"amazon-bedrock-guardrailConfig":{"streamProcessingMode":"ASYNCHRONOUS"}})";
+  r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/invoke", configured));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400) << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("amazon-bedrock-guardrailConfig"));
+  r = Exchange(port_, Request("POST", "/model/perimeter.echo-v1/invoke", configured,
+                              "X-Amzn-Bedrock-GuardrailIdentifier: pii\r\n"
+                              "X-Amzn-Bedrock-GuardrailVersion: 1\r\n"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->body.find("ada@example.com"), std::string::npos) << r->body;
 }
 
 TEST_F(GatewayTest, APolicyCanRequireAGuardrail) {
@@ -2685,6 +2700,13 @@ TEST_F(GatewayTest, GuardrailsCliCreatesVersionsAndScans) {
                                     ApplyBody("INPUT", "ada@example.com")));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->Json().at("action"), "NONE") << r->body;
+  // Requests name a guardrail by id or ARN, never by name: a policy on the id's ARN must not be
+  // avoidable with a second spelling.
+  r = Exchange(port_, SignedRequest(access_key_, "POST", "/guardrail/cards/version/1/apply",
+                                    ApplyBody("INPUT", "4111 1111 1111 1111")));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404) << r->Describe();
+  EXPECT_THAT(r->BedrockMessage(), HasSubstr("by its id or ARN"));
   CommandResult got =
       gw_.RunCli({"guardrails", "get", "--config", "perimeter.yaml", id, "--version", "1"});
   ASSERT_TRUE(ok(got)) << got.err;
@@ -2782,6 +2804,80 @@ TEST(GuardrailsEvalTest, EveryStructuredTypeReachesF2OfPointNineFive) {
       EXPECT_GE(f2[type], 0.95) << type << " in " << file;
     }
   }
+}
+
+// The cross-tenant rule: a value in tenant B's vault, in an answer to tenant A, is blocked and
+// recorded (access log and the operator's log) — even though A's guardrail lets e-mail through —
+// and A is never told whose it was.
+TEST_F(GatewayTest, AnotherTenantsIdentifierInAnAnswerIsBlockedAndRecorded) {
+  FakeOpenAiServer upstream(FakeOpenAiServer::Behavior::kAnswer, milliseconds(0),
+                            "Sure. The account holder is reachable at bola@bank-b.example today.");
+  GatewayConfig cfg;
+  cfg.openai_base_url = upstream.base_url();
+  cfg.extra_principals = TenantUser("alice", "a") + TenantUser("bob", "b");
+  cfg.access_extra =
+      "  tenants:\n"
+      "    - id: a\n"
+      "      role: tenant-a\n"
+      "    - id: b\n"
+      "      role: tenant-b\n";
+  const std::string section =
+      "guardrails:\n"
+      "  definitions:\n"
+      "    - id: vaulted\n"
+      "      definition:\n"
+      "        name: vaulted\n"
+      "        blockedInputMessaging: in\n"
+      "        blockedOutputsMessaging: \"Withheld.\"\n"
+      "        sensitiveInformationPolicyConfig:\n"
+      "          piiEntitiesConfig:\n"
+      "            - { type: EMAIL, action: ANONYMIZE, outputAction: NONE }\n"
+      "        perimeterOutputPolicyConfig: { piiNotInInputAction: NONE }\n";
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(cfg.Yaml() + section));
+  const AccessKey alice = IssueAccessKey("alice");
+  const AccessKey bob = IssueAccessKey("bob");
+
+  // Bob's prompt puts his address in tenant b's vault (ANONYMIZE on input).
+  auto r = Exchange(port_, SignedRequest(bob, "POST", "/model/perimeter.echo-v1/converse",
+                                         ConverseWithGuardrail("I am bola@bank-b.example",
+                                                               "disabled", "vaulted")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_THAT(ConverseText(*r), HasSubstr("[EMAIL_"));  // a vault token of tenant b
+  EXPECT_EQ(r->body.find("bola@"), std::string::npos);
+
+  // Alice's model answers with Bob's address: blocked.
+  r = Exchange(
+      port_, SignedRequest(alice, "POST", "/model/chain.x/converse",
+                           ConverseWithGuardrail("who holds the account?", "enabled", "vaulted")));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status, 200) << r->Describe();
+  EXPECT_EQ(r->Json().at("stopReason"), "guardrail_intervened") << r->body;
+  EXPECT_EQ(ConverseText(*r), "Withheld.");
+  EXPECT_EQ(r->body.find("bola@"), std::string::npos) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("crossTenantPolicy"));
+  EXPECT_EQ(r->body.find("\"b\""), std::string::npos) << "the owner must not be named: " << r->body;
+  // Recorded: the access log names both tenants and the type, never the value.
+  auto line = gw_.WaitForStdoutLine(
+      [](const std::string& l) { return l.find("cross_tenant_incidents") != std::string::npos; },
+      milliseconds(5000));
+  ASSERT_TRUE(line.has_value()) << gw_.Diagnostics();
+  const json::value logged = json::parse(*line);
+  EXPECT_EQ(logged.at("tenant"), "a");
+  EXPECT_EQ(logged.at("guardrail").at("output"), "BLOCKED");
+  EXPECT_EQ(logged.at("guardrail").at("cross_tenant_incidents").at(0).at("owner_tenant"), "b");
+  EXPECT_EQ(logged.at("guardrail").at("cross_tenant_incidents").at(0).at("type"), "EMAIL");
+  EXPECT_EQ(line->find("bola@"), std::string::npos);
+  EXPECT_TRUE(gw_.WaitForStderr("cross-tenant incident", milliseconds(5000))) << gw_.Diagnostics();
+  EXPECT_EQ(gw_.Stderr().find("bola@"), std::string::npos);
+
+  // Bob's own answer containing his own address is his: not an incident.
+  r = Exchange(port_,
+               SignedRequest(bob, "POST", "/model/chain.x/converse",
+                             ConverseWithGuardrail("what is my address?", "disabled", "vaulted")));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Json().at("stopReason"), "end_turn") << r->body;
+  EXPECT_THAT(ConverseText(*r), HasSubstr("bola@bank-b.example"));
 }
 
 }  // namespace
