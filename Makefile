@@ -34,6 +34,7 @@ bench: build
 	@PERIMETER_BENCH_DEPS=1 scripts/install-deps.sh
 	./$(BUILD)/bench_access --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 	./$(BUILD)/bench_kms --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	./$(BUILD)/bench_guard --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 	bash bench/run.sh
 
 # Real libFuzzer binaries (clang); each runs for FUZZ_SECONDS.

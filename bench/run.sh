@@ -18,10 +18,15 @@
 #                            rotated order, and the report takes medians across rounds
 #   BENCH_CONCURRENCY="1 64" concurrency levels (virtual clients, one keep-alive connection each)
 #   BENCH_TARGETS="direct nginx perimeter portkey"
-#                            (also: perimeter-core, a second Perimeter binary given by
+#                            (also: perimeter-guard, the same Perimeter with a guardrail bound to
+#                            the OpenAI door: 26 entity types ANONYMIZE, ten custom words and the
+#                            profanity list, judging input and output; needs perimeter too;
+#                            perimeter-core, a second Perimeter binary given by
 #                            BENCH_CORE_BIN and run without an access section, e.g. a build of
 #                            the gateway core before identity and access, to measure what the
 #                            controls add in the same run)
+#   BENCH_PROMPT_BYTES=0     0: a one-line prompt; N: a prompt of about N bytes of prose with a
+#                            few identifiers (an e-mail, a phone, a card), for every target
 #   BENCH_MOCK_THREADS=1     mock upstream threads
 #   BENCH_MOCK_DELAY_US=0    mock upstream delay per answer
 #   BENCH_LOADGEN_THREADS=1  load driver threads
@@ -61,7 +66,7 @@ for c in "${CONC_LIST[@]}"; do
   { is_uint "$c" && ((c > 0 && c <= 4096)); } || die "BENCH_CONCURRENCY entries must be 1-4096 (got '$c')"
 done
 for t in $TARGETS; do
-  case "$t" in direct | nginx | perimeter | perimeter-core | portkey) ;; *) die "unknown target '$t' in BENCH_TARGETS (known: direct nginx perimeter perimeter-core portkey)" ;; esac
+  case "$t" in direct | nginx | perimeter | perimeter-guard | perimeter-core | portkey) ;; *) die "unknown target '$t' in BENCH_TARGETS (known: direct nginx perimeter perimeter-guard perimeter-core portkey)" ;; esac
 done
 
 MOCK_BIN="$BUILD/bench_mock_upstream"
@@ -71,6 +76,9 @@ PERIMETER_BIN="$BUILD/perimeter"
 [[ -x "$LOADGEN_BIN" ]] || die "$LOADGEN_BIN not found; build it first (cmake --build build --target bench_loadgen)"
 command -v node >/dev/null || die "node is required (report and Portkey); install nodejs"
 has_target() { [[ " $TARGETS " == *" $1 "* ]]; }
+if has_target perimeter-guard && ! has_target perimeter; then
+  die "perimeter-guard needs the perimeter target too (its config is derived from it)"
+fi
 if has_target perimeter; then
   [[ -x "$PERIMETER_BIN" ]] || die "$PERIMETER_BIN not found; build it (cmake --build build --target perimeter) or leave perimeter out of BENCH_TARGETS"
 fi
@@ -181,8 +189,21 @@ cpu_ticks() {
 # ---------------------------------------------------------------------------- start the targets
 
 BODY="$WORK/chat_request.json"
-printf '{"model":"%s","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":32}' \
-  "$MODEL" >"$BODY"
+PROMPT_BYTES="${BENCH_PROMPT_BYTES:-0}"
+{ is_uint "$PROMPT_BYTES" && ((PROMPT_BYTES <= 1048576)); } || die "BENCH_PROMPT_BYTES must be 0-1048576 (got '$PROMPT_BYTES')"
+if ((PROMPT_BYTES == 0)); then
+  printf '{"model":"%s","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":32}' \
+    "$MODEL" >"$BODY"
+else
+  node -e '
+    const [model, bytes] = [process.argv[1], Number(process.argv[2])];
+    const prose = "We are planning the quarterly review for the operations team and want to summarise the main risks, the mitigation steps and the owners for each item. ";
+    const ids = ["You can reach me at adaeze.okafor@example.com or on +234 803 123 4567. ", "The card on file is 4111 1111 1111 1111, exp 12/26. "];
+    let text = "", i = 0;
+    while (text.length < bytes) text += (i % 5 === 4 ? ids[(i >> 2) % ids.length] : prose), i++;
+    process.stdout.write(JSON.stringify({ model, messages: [{ role: "user", content: text.slice(0, bytes) }], max_tokens: 32 }));
+  ' "$MODEL" "$PROMPT_BYTES" >"$BODY"
+fi
 
 log "work directory $WORK; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -296,6 +317,42 @@ EOF
     --principal bench-client --type api-key | tail -1)" || die "could not create the benchmark's API key"
 fi
 
+if has_target perimeter-guard; then
+  mkdir -p "$WORK/perimeter-guard"
+  # The perimeter target's config (its own state directory) plus a guardrail bound to the
+  # OpenAI door.
+  sed -e "s#$WORK/perimeter/var#$WORK/perimeter-guard/var#" "$WORK/perimeter/perimeter.yaml" \
+    >"$WORK/perimeter-guard/perimeter.yaml"
+  {
+    printf 'guardrails:\n  definitions:\n    - id: bench\n      definition:\n'
+    printf '        name: bench\n        blockedInputMessaging: blocked\n        blockedOutputsMessaging: blocked\n'
+    printf '        sensitiveInformationPolicyConfig:\n          piiEntitiesConfig:\n'
+    for t in EMAIL PHONE CREDIT_DEBIT_CARD_NUMBER CREDIT_DEBIT_CARD_CVV CREDIT_DEBIT_CARD_EXPIRY \
+      INTERNATIONAL_BANK_ACCOUNT_NUMBER SWIFT_CODE IP_ADDRESS MAC_ADDRESS URL AWS_ACCESS_KEY \
+      AWS_SECRET_KEY PASSWORD PIN US_SOCIAL_SECURITY_NUMBER US_BANK_ACCOUNT_NUMBER \
+      US_BANK_ROUTING_NUMBER UK_NATIONAL_INSURANCE_NUMBER NG_NUBAN NG_BVN NG_NIN NG_TIN \
+      SECRET_PRIVATE_KEY SECRET_JWT SECRET_BEARER_TOKEN SECRET_GENERIC; do
+      printf '            - {type: %s, action: ANONYMIZE}\n' "$t"
+    done
+    printf '        wordPolicyConfig:\n          managedWordListsConfig: [{type: PROFANITY}]\n          wordsConfig:\n'
+    for w in "project falcon" merger layoffs insider "acquisition target" "internal only" \
+      confidential "board minutes" "salary band" ponzi; do
+      printf '            - {text: "%s"}\n' "$w"
+    done
+    printf '  bindings:\n    - {guardrail: bench, version: "1"}\n'
+  } >>"$WORK/perimeter-guard/perimeter.yaml"
+  (cd "$WORK/perimeter-guard" && exec "$PERIMETER_BIN" serve --config "$WORK/perimeter-guard/perimeter.yaml") \
+    >>"$WORK/perimeter-guard/stdout.log" 2>"$WORK/perimeter-guard/stderr.log" &
+  PID[perimeter-guard]=$!
+  PIDS+=("${PID[perimeter-guard]}")
+  GUARD_URL="$(wait_for_line "$WORK/perimeter-guard/stdout.log" 'listening on http://[^ ]+' 30 "${PID[perimeter-guard]}")" ||
+    die "perimeter-guard did not start: $(tail -c 2000 "$WORK/perimeter-guard/stderr.log" "$WORK/perimeter-guard/stdout.log")"
+  URL[perimeter-guard]="${GUARD_URL#listening on }"
+  HEADERS[perimeter-guard]=""
+  PERIMETER_GUARD_KEY="$(cd "$WORK/perimeter-guard" && "$PERIMETER_BIN" credentials create --config "$WORK/perimeter-guard/perimeter.yaml" \
+    --principal bench-client --type api-key | tail -1)" || die "could not create perimeter-guard's API key"
+fi
+
 if has_target perimeter-core; then
   mkdir -p "$WORK/perimeter-core"
   cat >"$WORK/perimeter-core/perimeter.yaml" <<EOF
@@ -348,6 +405,8 @@ header_args() {
   echo "--header"
   if [[ "$target" == perimeter ]]; then
     echo "Authorization: Bearer $PERIMETER_KEY" # Perimeter authenticates and authorizes
+  elif [[ "$target" == perimeter-guard ]]; then
+    echo "Authorization: Bearer $PERIMETER_GUARD_KEY"
   else
     echo "Authorization: Bearer sk-bench-placeholder"
   fi
@@ -388,6 +447,7 @@ run_one() {
   mapfile -t hargs < <(header_args "$target")
   [[ -f "$WORK/perimeter/stdout.log" ]] && : >"$WORK/perimeter/stdout.log"
   [[ -f "$WORK/perimeter-core/stdout.log" ]] && : >"$WORK/perimeter-core/stdout.log"
+  [[ -f "$WORK/perimeter-guard/stdout.log" ]] && : >"$WORK/perimeter-guard/stdout.log"
   [[ -f "$WORK/nginx/access.log" ]] && : >"$WORK/nginx/access.log"
   "$LOADGEN_BIN" --url "${URL[$target]}/v1/chat/completions" --body-file "$BODY" \
     --concurrency "$conc" --threads "$LOADGEN_THREADS" --duration "${DURATION}s" \

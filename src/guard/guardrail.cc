@@ -1,6 +1,7 @@
 #include "guard/guardrail.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "guard/entity.h"
@@ -57,15 +58,26 @@ std::string_view AssessedAction(GuardAction a) {
 // Letters and digits only, lower-cased (ASCII; other code points kept as they are): the form in
 // which an output value is looked for in the input.
 std::string Canonical(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c >= 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else if (std::isalnum(c)) {
-      out.push_back(static_cast<char>(std::tolower(c)));
+  // 0: dropped; otherwise the byte to keep (ASCII letters folded to lower case).
+  static constexpr std::array<char, 256> kKeep = [] {
+    std::array<char, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
+        t[c] = static_cast<char>(c);
+      } else if (c >= 'A' && c <= 'Z') {
+        t[c] = static_cast<char>(c - 'A' + 'a');
+      }
     }
+    return t;
+  }();
+  std::string out(s.size(), '\0');
+  size_t n = 0;
+  for (unsigned char c : s) {
+    const char k = kKeep[c];
+    out[n] = k;
+    n += k != 0;
   }
+  out.resize(n);
   return out;
 }
 
@@ -269,24 +281,29 @@ Result<GuardResult> Guardrail::Apply(GuardSource source, std::span<const Content
   if (total > kMaxTotalBytes)
     return InvalidArgument("the content to judge is larger than 4 MiB in total");
 
-  // OUTPUT: reference blocks (query, grounding source) are not judged but are the "input".
+  // OUTPUT: reference blocks (query, grounding source) are not judged but are the "input". Its
+  // canonical form is built only when a finding needs it (most answers have none).
   std::optional<std::string> canonical_input;
+  bool have_input = false;
   if (source == GuardSource::kOutput) {
-    std::string reference;
-    bool any_reference = false;
+    have_input = options.input_text.has_value();
     for (const auto& b : blocks) {
-      if (HasQualifier(b, "query") || HasQualifier(b, "grounding_source")) {
-        reference += b.text;
-        reference += '\n';
-        any_reference = true;
-      }
-    }
-    if (options.input_text) {
-      canonical_input = Canonical(*options.input_text + "\n" + reference);
-    } else if (any_reference) {
-      canonical_input = Canonical(reference);
+      have_input = have_input || HasQualifier(b, "query") || HasQualifier(b, "grounding_source");
     }
   }
+  auto input_contains = [&](std::string_view value) {
+    if (!canonical_input) {
+      std::string reference = options.input_text.value_or("");
+      for (const auto& b : blocks) {
+        if (HasQualifier(b, "query") || HasQualifier(b, "grounding_source")) {
+          reference += '\n';
+          reference += b.text;
+        }
+      }
+      canonical_input = Canonical(reference);
+    }
+    return canonical_input->find(value) != std::string::npos;
+  };
 
   const bool has_sensitive = !entity_rules_.empty() || !regex_rules_.empty();
   bool blocked = false;
@@ -356,10 +373,10 @@ Result<GuardResult> Guardrail::Apply(GuardSource source, std::span<const Content
           }
         }
         // Not-in-input rule: an identifier the model brings into the conversation.
-        if (configured && action == GuardAction::kNone && canonical_input &&
+        if (configured && action == GuardAction::kNone && have_input &&
             pii_not_in_input_action_ != GuardAction::kNone) {
           const std::string value = Canonical(f.text);
-          if (!value.empty() && canonical_input->find(value) == std::string::npos) {
+          if (!value.empty() && !input_contains(value)) {
             action = pii_not_in_input_action_;
             not_in_input = true;
           }
