@@ -2880,5 +2880,44 @@ TEST_F(GatewayTest, AnotherTenantsIdentifierInAnAnswerIsBlockedAndRecorded) {
   EXPECT_THAT(ConverseText(*r), HasSubstr("bola@bank-b.example"));
 }
 
+// Bindings choose the guardrail of an OpenAI request by its tenant or by its API key; requests
+// that match no binding are not guarded.
+TEST_F(GatewayTest, GuardrailBindingsSelectByTenantAndByApiKey) {
+  GatewayConfig cfg;
+  cfg.extra_principals = TenantUser("alice", "a") + TenantUser("bob", "b");
+  cfg.access_extra =
+      "  tenants:\n"
+      "    - id: a\n"
+      "      role: tenant-a\n"
+      "    - id: b\n"
+      "      role: tenant-b\n";
+  ASSERT_NO_FATAL_FAILURE(StartGatewayYaml(cfg.Yaml() + GuardrailsSection()));
+  const IssuedCredential alice = Issue("alice", "api-key");
+  const IssuedCredential bob = Issue("bob", "api-key");
+  const IssuedCredential bob_bound = Issue("bob", "api-key");
+  gw_.Stop();
+  // The same state directory, now with bindings naming tenant a and one of Bob's keys.
+  GatewayProcess bound(dir_.path());
+  auto url = bound.Start(cfg.Yaml() +
+                         GuardrailsSection("  bindings:\n"
+                                           "    - {tenant: a, guardrail: pii, version: \"1\"}\n"
+                                           "    - {api_key_id: " +
+                                           bob_bound.id + ", guardrail: pii, version: \"1\"}\n"));
+  ASSERT_TRUE(url.ok()) << url.status().message();
+  const uint16_t port = PortOf(*url);
+  auto content = [&](const IssuedCredential& key) -> std::string {
+    auto r =
+        Exchange(port, BearerRequest(key.secret, "POST", "/v1/chat/completions",
+                                     ChatBody("perimeter.echo-v1", "card 4111 1111 1111 1111")));
+    if (!r.ok()) return "<" + r.status().message() + ">";
+    if (r->status != 200) return "<" + r->Describe() + ">";
+    return std::string(r->Json().at("choices").at(0).at("message").at("content").as_string());
+  };
+  EXPECT_EQ(content(alice), "Sorry, I cannot take that.");      // tenant a
+  EXPECT_EQ(content(bob_bound), "Sorry, I cannot take that.");  // this key
+  EXPECT_THAT(content(bob), HasSubstr("4111 1111 1111 1111"));  // neither: not guarded
+  bound.Stop();
+}
+
 }  // namespace
 }  // namespace perimeter::testing
