@@ -70,8 +70,8 @@ struct Judge {
 };
 
 // Folds one judgement into the request's outcome for the access log (actions and types only).
-void Record(pipeline::RequestContext::GuardrailOutcome& outcome, bool input,
-            const guard::GuardResult& r, std::string_view request_id, std::string_view tenant) {
+void Record(pipeline::GuardrailOutcome& outcome, bool input, const guard::GuardResult& r,
+            std::string_view request_id, std::string_view tenant) {
   std::string& action = input ? outcome.input : outcome.output;
   if (r.blocked) {
     action = "BLOCKED";

@@ -71,6 +71,20 @@ struct ApiError {
   std::string message;
 };
 
+// What a guardrail did to one request, for the access log: never values, only actions and
+// types. (At namespace scope: an optional of a nested struct with default member initializers
+// is not default-constructible inside its enclosing class for clang.)
+struct GuardrailOutcome {
+  std::string input = "NONE";      // NONE, ANONYMIZED or BLOCKED
+  std::string output = "NONE";     // the same for the answer (any window of a stream)
+  std::vector<std::string> types;  // entity types found (sorted, unique)
+  struct Incident {
+    std::string type;
+    std::string owner_tenant;
+  };
+  std::vector<Incident> cross_tenant_incidents;
+};
+
 struct RequestContext {
   // Set by the listener.
   std::string request_id;
@@ -99,17 +113,7 @@ struct RequestContext {
   std::optional<model::GuardrailRequest> guardrail;
   bool guardrail_from_binding = false;
   std::string guardrail_arn;
-  // What the guardrail did, for the access log: never values, only actions and types.
-  struct GuardrailOutcome {
-    std::string input = "NONE";      // NONE, ANONYMIZED or BLOCKED
-    std::string output = "NONE";     // the same for the answer (any window of a stream)
-    std::vector<std::string> types;  // entity types found (sorted, unique)
-    struct Incident {
-      std::string type;
-      std::string owner_tenant;
-    };
-    std::vector<Incident> cross_tenant_incidents;
-  };
+  // What the guardrail did, for the access log (GuardrailOutcome above).
   std::optional<GuardrailOutcome> guardrail_outcome;
   // A streamed answer's guardrail trace, set by the output control before the stream's end so
   // ConverseStream's metadata event can carry it.
