@@ -17,12 +17,12 @@ std::vector<guard::DeclaredGuardrail> DeclaredGuardrails(const config::Config& c
   return out;
 }
 
+}  // namespace
+
 std::string GuardrailStorePath(const config::Config& cfg) {
   const std::string& dir = cfg.server.state_dir;
   return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "guardrails.db";
 }
-
-}  // namespace
 
 Result<std::shared_ptr<guard::GuardrailRegistry>> OpenGuardrails(const config::Config& cfg,
                                                                  bool with_store) {

@@ -28,6 +28,9 @@ struct Gateway {
 // Builds what a config describes without opening the state directory: for `config check`.
 Status CheckGateway(const config::Config& cfg, const identity::EnvReader& env);
 
+// <state_dir>/guardrails.db, where CLI-created guardrails live (the gateway and the CLI share it).
+std::string GuardrailStorePath(const config::Config& cfg);
+
 // The guardrails of a config: those it declares (compiled now), and with `with_store` those in
 // <state_dir>/guardrails.db. Checks that every binding names a guardrail that exists.
 Result<std::shared_ptr<guard::GuardrailRegistry>> OpenGuardrails(const config::Config& cfg,

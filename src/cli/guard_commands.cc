@@ -29,16 +29,11 @@ namespace {
 constexpr size_t kMaxLineBytes = 1u << 20;
 constexpr size_t kMaxDatasetLines = 1'000'000;
 
-std::string StorePath(const config::Config& cfg) {
-  const std::string& dir = cfg.server.state_dir;
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "guardrails.db";
-}
-
 Result<std::unique_ptr<guard::GuardrailStore>> OpenStore(const config::Config& cfg) {
   if (cfg.server.state_dir.empty())
     return InvalidArgument("server.state_dir is empty: set it to the directory for guardrails.db");
   PERIMETER_RETURN_IF_ERROR(OpenDirectory(cfg).status());  // creates the state directory
-  return guard::GuardrailStore::Open(StorePath(cfg));
+  return guard::GuardrailStore::Open(api::GuardrailStorePath(cfg));
 }
 
 std::string GuardrailArnOf(const config::Config& cfg, const std::string& id) {
