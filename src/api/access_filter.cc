@@ -1,5 +1,7 @@
 #include "api/access_filter.h"
 
+#include "api/audit_filter.h"
+
 #include "api/front_door_filters.h"
 
 #include <algorithm>
@@ -123,6 +125,8 @@ boost::asio::awaitable<FilterStatus> AuthorizationFilter::OnRequest(RequestConte
 }
 
 std::optional<ApiError> AuthenticationFilter::Check(RequestContext& ctx) const {
+  // Decrypting a key's secret on its first use is a key use of this request.
+  const RequestKeyUseScope key_uses(ctx);
   ctx.flavor = FlavorForRequest(ctx.request);
   if (ctx.flavor == ApiFlavor::kPlain) return std::nullopt;  // health, metrics
   const auto& req = ctx.request;

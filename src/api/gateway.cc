@@ -1,9 +1,13 @@
 #include "api/gateway.h"
 
+#include <set>
+
 #include "api/access_filter.h"
+#include "api/audit_filter.h"
 #include "api/front_door_filters.h"
 #include "api/guardrail_filter.h"
 #include "api/kms_filter.h"
+#include "api/records_filter.h"
 #include "guard/registry.h"
 #include "pipeline/standard_filters.h"
 
@@ -22,6 +26,11 @@ std::vector<guard::DeclaredGuardrail> DeclaredGuardrails(const config::Config& c
 std::string GuardrailStorePath(const config::Config& cfg) {
   const std::string& dir = cfg.server.state_dir;
   return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "guardrails.db";
+}
+
+std::string InvocationStorePath(const config::Config& cfg) {
+  const std::string& dir = cfg.server.state_dir;
+  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "invocations.db";
 }
 
 Result<std::shared_ptr<guard::GuardrailRegistry>> OpenGuardrails(const config::Config& cfg,
@@ -76,19 +85,37 @@ Result<Gateway> BuildGateway(const config::Config& cfg, const identity::EnvReade
   auto guardrails = OpenGuardrails(cfg, /*with_store=*/true);
   if (!guardrails.ok()) return guardrails.status();
   const kms::KmsRuntime& keys = g.directory->keys();
+  // Signed checkpoints from the start: a gateway that cannot unseal its checkpoint key does not
+  // serve (the trail would not be verifiable).
+  PERIMETER_RETURN_IF_ERROR(kms::EnableAuditCheckpoints(keys, cfg));
   auto vault =
       std::make_shared<redact::Vault>(keys.kms, keys.store, keys.audit, SystemClock(),
                                       keys.kms->options().region, keys.kms->options().account_id);
   std::vector<std::unique_ptr<pipeline::Filter>> filters;
   filters.push_back(std::make_unique<pipeline::RequestIdFilter>());
   filters.push_back(std::make_unique<pipeline::AccessLogFilter>(std::move(*sink), g.metrics));
+  filters.push_back(std::make_unique<AuditFilter>(keys.audit_log, keys.kms->options().region,
+                                                  keys.kms->options().account_id));
   filters.push_back(std::make_unique<AuthenticationFilter>(g.directory));
   filters.push_back(std::make_unique<RouteFilter>(g.metrics));
   filters.push_back(std::make_unique<AuthorizationFilter>(g.directory, *authorizer));
   filters.push_back(std::make_unique<StsFilter>(g.directory, *authorizer));
   filters.push_back(std::make_unique<KmsFilter>(g.directory));
-  filters.push_back(
-      std::make_unique<GuardrailFilter>(g.directory, std::move(*guardrails), std::move(vault)));
+  std::set<std::string> record_tenants;
+  for (const auto& t : cfg.access.tenants) {
+    if (t.invocation_records) record_tenants.insert(t.id);
+  }
+  std::shared_ptr<redact::InvocationStore> invocations;
+  if (!record_tenants.empty()) {
+    auto store =
+        redact::InvocationStore::Open(InvocationStorePath(cfg), keys.kms, keys.audit, SystemClock(),
+                                      keys.kms->options().region, keys.kms->options().account_id);
+    if (!store.ok()) return store.status();
+    invocations = std::move(*store);
+  }
+  filters.push_back(std::make_unique<GuardrailFilter>(g.directory, std::move(*guardrails), vault));
+  filters.push_back(std::make_unique<RecordsFilter>(
+      cfg.logging.prompts == "redacted", std::move(record_tenants), vault, std::move(invocations)));
   filters.push_back(std::make_unique<UpstreamFilter>(
       std::shared_ptr<const upstream::ModelRouter>(std::move(*router))));
   g.chain = std::make_shared<pipeline::FilterChain>(std::move(filters));

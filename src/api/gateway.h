@@ -2,11 +2,13 @@
 
 // Gateway: builds everything a config describes (providers, metrics, access log, the filter
 // chain) once, validated, before the server binds. Chain order:
-//   request_id -> access_log -> authn -> route -> authz -> sts -> kms -> guardrail -> upstream
-// `authn` authenticates before any body is parsed; `authz` resolves the tenant, the guardrail
-// binding and authorizes (access_filter.h); `sts` answers the STS front door, `kms` the KMS front
-// door (kms_filter.h); `guardrail` answers ApplyGuardrail and judges guarded requests'
-// input, installing the output control the upstream filter runs (guardrail_filter.h).
+//   request_id -> access_log -> audit -> authn -> route -> authz -> sts -> kms -> guardrail ->
+//   upstream
+// `audit` records every request in the tamper-evident log before its answer is released
+// (audit_filter.h); `authn` authenticates before any body is parsed; `authz` resolves the tenant,
+// the guardrail binding and authorizes (access_filter.h); `sts` answers the STS front door, `kms`
+// the KMS front door (kms_filter.h); `guardrail` answers ApplyGuardrail and judges guarded
+// requests' input, installing the output control the upstream filter runs (guardrail_filter.h).
 
 #include <memory>
 
@@ -30,6 +32,9 @@ Status CheckGateway(const config::Config& cfg, const identity::EnvReader& env);
 
 // <state_dir>/guardrails.db, where CLI-created guardrails live (the gateway and the CLI share it).
 std::string GuardrailStorePath(const config::Config& cfg);
+
+// <state_dir>/invocations.db, where invocation records live (redact/invocation_store.h).
+std::string InvocationStorePath(const config::Config& cfg);
 
 // The guardrails of a config: those it declares (compiled now), and with `with_store` those in
 // <state_dir>/guardrails.db. Checks that every binding names a guardrail that exists.

@@ -1,5 +1,7 @@
 #include "api/guardrail_filter.h"
 
+#include "api/audit_filter.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,29 +27,34 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
 
 // ANONYMIZE through the tenant's vault: the value is stored encrypted under the tenant's key and
 // replaced by its token.
+// Each call is synchronous, so its key uses are stamped with the request (audit_filter.h).
 class VaultAnonymizer final : public guard::Anonymizer {
  public:
-  VaultAnonymizer(redact::Vault& vault, std::string tenant)
-      : vault_(vault), tenant_(std::move(tenant)) {}
+  VaultAnonymizer(redact::Vault& vault, std::string tenant, RequestContext& ctx)
+      : vault_(vault), tenant_(std::move(tenant)), ctx_(ctx) {}
   Result<std::string> Token(std::string_view entity, std::string_view value) override {
+    const RequestKeyUseScope key_uses(ctx_);
     return vault_.Tokenize(tenant_, entity, value);
   }
 
  private:
   redact::Vault& vault_;
   std::string tenant_;
+  RequestContext& ctx_;
 };
 
 class VaultCrossTenantIndex final : public guard::CrossTenantIndex {
  public:
-  explicit VaultCrossTenantIndex(redact::Vault& vault) : vault_(vault) {}
+  VaultCrossTenantIndex(redact::Vault& vault, RequestContext& ctx) : vault_(vault), ctx_(ctx) {}
   Result<std::optional<std::string>> OwnerOf(std::string_view entity, std::string_view value,
                                              std::string_view current_tenant) override {
+    const RequestKeyUseScope key_uses(ctx_);
     return vault_.FindOwner(entity, value, current_tenant);
   }
 
  private:
   redact::Vault& vault_;
+  RequestContext& ctx_;
 };
 
 // What a request's judgements share: the anonymizer and cross-tenant index of its tenant.
@@ -56,10 +63,12 @@ struct Judge {
   std::unique_ptr<guard::CrossTenantIndex> cross_tenant;
   guard::ApplyOptions options;
 
-  Judge(redact::Vault* vault, const std::optional<std::string>& tenant) {
+  // `ctx` outlives the judge: a stream's judge lives in the context's response control.
+  Judge(redact::Vault* vault, RequestContext& ctx) {
+    const std::optional<std::string>& tenant = ctx.tenant;
     if (vault && tenant) {
-      anonymizer = std::make_unique<VaultAnonymizer>(*vault, *tenant);
-      cross_tenant = std::make_unique<VaultCrossTenantIndex>(*vault);
+      anonymizer = std::make_unique<VaultAnonymizer>(*vault, *tenant, ctx);
+      cross_tenant = std::make_unique<VaultCrossTenantIndex>(*vault, ctx);
       options.tenant = *tenant;
     } else {
       anonymizer = std::make_unique<guard::PlaceholderAnonymizer>();
@@ -82,6 +91,18 @@ void Record(pipeline::GuardrailOutcome& outcome, bool input, const guard::GuardR
     auto it = std::lower_bound(outcome.types.begin(), outcome.types.end(), t);
     if (it == outcome.types.end() || *it != t) outcome.types.insert(it, t);
   };
+  // The policies that intervened (acted: BLOCKED or ANONYMIZED), by Bedrock's assessment names.
+  auto add_policy = [&](std::string_view name) {
+    auto it = std::lower_bound(outcome.policies.begin(), outcome.policies.end(), name);
+    if (it == outcome.policies.end() || *it != name) outcome.policies.emplace(it, name);
+  };
+  auto acted = [](const auto& findings) {
+    return std::any_of(findings.begin(), findings.end(),
+                       [](const auto& f) { return f.action != "NONE"; });
+  };
+  if (acted(r.pii) || acted(r.regexes)) add_policy("sensitiveInformationPolicy");
+  if (acted(r.words)) add_policy("wordPolicy");
+  if (!r.incidents.empty()) add_policy("crossTenantPolicy");
   for (const auto& p : r.pii) add(p.type);
   for (const auto& x : r.regexes) add(guard::CustomEntityName(x.name));
   for (const auto& i : r.incidents) {
@@ -336,7 +357,7 @@ Result<std::string> GuardrailFilter::HandleApply(RequestContext& ctx) const {
   if (!req.ok()) return req.status();
   auto guardrail = registry_->Resolve(ctx.guardrail->identifier, ctx.guardrail->version);
   if (!guardrail.ok()) return guardrail.status();
-  Judge judge(vault_.get(), ctx.tenant);
+  Judge judge(vault_.get(), ctx);
   const guard::GuardSource source =
       req->source == "INPUT" ? guard::GuardSource::kInput : guard::GuardSource::kOutput;
   if (source == guard::GuardSource::kOutput) {
@@ -414,7 +435,7 @@ Status GuardrailFilter::GuardModelRequest(RequestContext& ctx) const {
   for (const auto& m : chat.messages) {
     for (const auto& t : m.text) input_text += t + "\n";
   }
-  auto judge = std::make_shared<Judge>(vault_.get(), ctx.tenant);
+  auto judge = std::make_shared<Judge>(vault_.get(), ctx);
   auto result = (*guardrail)->Apply(guard::GuardSource::kInput, blocks, judge->options);
   if (!result.ok()) {
     return Unavailable("the guardrail could not judge the request, so it is not served: " +

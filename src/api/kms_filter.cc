@@ -1,5 +1,7 @@
 #include "api/kms_filter.h"
 
+#include "api/audit_filter.h"
+
 #include <boost/json.hpp>
 
 #include "codec/base64.h"
@@ -132,6 +134,7 @@ boost::asio::awaitable<FilterStatus> KmsFilter::OnRequest(RequestContext& ctx) c
 }
 
 std::pair<int, std::string> KmsFilter::Handle(RequestContext& ctx) const {
+  const RequestKeyUseScope key_uses(ctx);  // each key use is listed on this request's record
   if (!ctx.caller) {
     // The access filter authenticates every KMS request first; refuse rather than serve
     // anonymously if the chain is ever assembled without it.

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <optional>
 
 #include "api/bedrock_shapes.h"
 #include "api/front_door_filters.h"
@@ -187,10 +188,36 @@ boost::asio::awaitable<Status> StreamSynthetic(const model::ChatResponse& r,
   co_return co_await sink.OnStop(r.stop_reason, r.stop_sequence, r.usage);
 }
 
+// Keeps the text that reaches the client (after any output control) for prompt logging and
+// invocation records.
+class CapturingSink final : public model::ChatStreamSink {
+ public:
+  CapturingSink(RequestContext& ctx, model::ChatStreamSink& next) : ctx_(ctx), next_(next) {}
+  boost::asio::awaitable<Status> OnStart(std::string_view id) override {
+    co_return co_await next_.OnStart(id);
+  }
+  boost::asio::awaitable<Status> OnTextDelta(std::string_view text) override {
+    ctx_.CaptureAnswer(text);
+    co_return co_await next_.OnTextDelta(text);
+  }
+  boost::asio::awaitable<Status> OnStop(model::StopReason r, std::string_view seq,
+                                        const model::Usage& usage) override {
+    co_return co_await next_.OnStop(r, seq, usage);
+  }
+
+ private:
+  RequestContext& ctx_;
+  model::ChatStreamSink& next_;
+};
+
 // Runs the model (or the synthetic answer) into `sink`, through the response control if any.
 boost::asio::awaitable<Status> RunStream(RequestContext& ctx, upstream::Upstream* up,
                                          const model::ChatRequest& chat,
-                                         model::ChatStreamSink& sink) {
+                                         model::ChatStreamSink& client_sink) {
+  std::optional<CapturingSink> capturing;
+  if (ctx.capture_text) capturing.emplace(ctx, client_sink);
+  model::ChatStreamSink& sink =
+      capturing ? static_cast<model::ChatStreamSink&>(*capturing) : client_sink;
   std::unique_ptr<model::ChatStreamSink> wrapped;
   model::ChatStreamSink* target = &sink;
   if (ctx.response_control && !ctx.synthetic_response) {
@@ -246,7 +273,10 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
 
   const bool invoke = ctx.operation == Operation::kInvokeModel ||
                       ctx.operation == Operation::kInvokeModelWithResponseStream;
-  if (invoke && up.SupportsRawInvoke() && !guarded) {
+  // Capturing the answer (prompt logging, invocation records) also needs the canonical form; a
+  // body that is not an Anthropic messages body still passes through raw, uncaptured.
+  const bool canonical = guarded || (ctx.capture_text && !ctx.chat_parse_failed);
+  if (invoke && up.SupportsRawInvoke() && !canonical) {
     model::RawInvokeRequest raw{target->upstream_model, ctx.request.body, ctx.raw_body_content_type,
                                 ctx.raw_accept};
     if (ctx.operation == Operation::kInvokeModel) {
@@ -299,6 +329,7 @@ boost::asio::awaitable<FilterStatus> UpstreamFilter::OnRequest(RequestContext& c
       co_return FilterStatus::kStop;
     }
     ctx.usage = r->usage;
+    ctx.CaptureAnswer(r->text);
     std::string body;
     switch (ctx.operation) {
       case Operation::kConverse:

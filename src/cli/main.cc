@@ -17,8 +17,10 @@
 
 #include "api/gateway.h"
 #include "cli/admin_commands.h"
+#include "cli/audit_commands.h"
 #include "cli/guard_commands.h"
 #include "cli/key_commands.h"
+#include "cli/subject_commands.h"
 #include "config/config.h"
 #include "http/server.h"
 #include "policy/eval_cases.h"
@@ -170,12 +172,18 @@ int main(int argc, char** argv) {
   key_commands.Register(app);
   perimeter::cli::GuardCommands guard_commands;
   guard_commands.Register(app);
+  perimeter::cli::AuditCommands audit_commands;
+  audit_commands.Register(app);
+  perimeter::cli::SubjectCommands subject_commands;
+  subject_commands.Register(app);
 
   CLI11_PARSE(app, argc, argv);
 
   if (auto rc = admin.Run()) return *rc;
   if (auto rc = key_commands.Run()) return *rc;
   if (auto rc = guard_commands.Run()) return *rc;
+  if (auto rc = audit_commands.Run()) return *rc;
+  if (auto rc = subject_commands.Run()) return *rc;
 
   if (eval->parsed()) {
     if (cases_file == "-")

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+
+#include "common/status.h"
 
 namespace perimeter {
 
@@ -42,6 +45,9 @@ class ManualClock final : public Clock {
 std::string FormatRfc3339Millis(std::chrono::system_clock::time_point t);
 // RFC 3339 UTC with whole seconds (as aws:CurrentTime): 2026-11-27T05:52:23Z
 std::string FormatRfc3339Seconds(std::chrono::system_clock::time_point t);
+// Parses "YYYY-MM-DDTHH:MM:SSZ" or "...SS.fffZ" (UTC only, as the two functions above write);
+// InvalidArgument naming the text otherwise (out-of-range fields included).
+Result<std::chrono::system_clock::time_point> ParseRfc3339Utc(std::string_view text);
 // Whole seconds since the Unix epoch.
 int64_t UnixSeconds(std::chrono::system_clock::time_point t);
 

@@ -480,7 +480,7 @@ class Parser {
       std::set<std::string> ids;
       for (size_t i = 0; i < ts.size(); ++i) {
         const std::string path = "access.tenants[" + std::to_string(i) + "]";
-        PERIMETER_RETURN_IF_ERROR(ExpectMap(ts[i], path, {"id", "role"}));
+        PERIMETER_RETURN_IF_ERROR(ExpectMap(ts[i], path, {"id", "role", "invocation_records"}));
         TenantConfig t;
         if (!ts[i]["id"] || !ts[i]["role"])
           return Error(ts[i], path, "a tenant needs 'id' and 'role' (a role name or ARN)");
@@ -501,6 +501,10 @@ class Parser {
           return Error(
               ts[i]["role"], path + ".role",
               "no role " + t.role_arn + " in access.principals; declare the tenant's role there");
+        }
+        if (ts[i]["invocation_records"]) {
+          PERIMETER_RETURN_IF_ERROR(Bool(ts[i]["invocation_records"], path + ".invocation_records",
+                                         t.invocation_records));
         }
         a.tenants.push_back(std::move(t));
       }
@@ -809,10 +813,10 @@ class Parser {
   }
 
   Status Keys(const YAML::Node& n, KeysConfig& k) const {
-    PERIMETER_RETURN_IF_ERROR(ExpectMap(
-        n, "keys",
-        {"backend", "root_key_file", "aws_kms", "rotation_period", "audit_log", "audit_sync_each",
-         "data_key_cache", "data_key_cache_max_age", "data_key_cache_max_uses"}));
+    PERIMETER_RETURN_IF_ERROR(
+        ExpectMap(n, "keys",
+                  {"backend", "root_key_file", "aws_kms", "rotation_period", "data_key_cache",
+                   "data_key_cache_max_age", "data_key_cache_max_uses"}));
     if (n["backend"]) {
       PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["backend"], "keys.backend", k.backend));
       if (k.backend != "local" && k.backend != "aws-kms")
@@ -852,11 +856,6 @@ class Parser {
                      "must be whole days from 90d to 2560d, or 0 to turn automatic rotation off");
       }
     }
-    if (n["audit_log"])
-      PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["audit_log"], "keys.audit_log", k.audit_log));
-    if (n["audit_sync_each"])
-      PERIMETER_RETURN_IF_ERROR(
-          Bool(n["audit_sync_each"], "keys.audit_sync_each", k.audit_sync_each));
     if (n["data_key_cache"])
       PERIMETER_RETURN_IF_ERROR(Bool(n["data_key_cache"], "keys.data_key_cache", k.data_key_cache));
     if (n["data_key_cache_max_age"]) {
@@ -876,6 +875,43 @@ class Parser {
     return Status::Ok();
   }
 
+  Status Audit(const YAML::Node& n, AuditConfig& a) const {
+    PERIMETER_RETURN_IF_ERROR(ExpectMap(
+        n, "audit", {"dir", "fsync", "retention", "checkpoint_interval", "segment_max_bytes"}));
+    if (n["dir"]) PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["dir"], "audit.dir", a.dir));
+    if (n["fsync"]) {
+      PERIMETER_RETURN_IF_ERROR(NonEmptyString(n["fsync"], "audit.fsync", a.fsync));
+      if (a.fsync != "batch" && a.fsync != "none") {
+        return Error(n["fsync"], "audit.fsync",
+                     "expected 'batch' (fdatasync every group commit) or 'none' (survives a "
+                     "crash of the process, not of the machine)");
+      }
+    }
+    if (n["retention"]) {
+      PERIMETER_RETURN_IF_ERROR(Seconds(n["retention"], "audit.retention", a.retention));
+      if (a.retention.count() < 86400 || a.retention.count() % 86400 != 0) {
+        return Error(n["retention"], "audit.retention",
+                     "must be whole days, at least 1d (PCI DSS 10.5.1 asks for 365d)");
+      }
+    }
+    if (n["checkpoint_interval"]) {
+      PERIMETER_RETURN_IF_ERROR(
+          Seconds(n["checkpoint_interval"], "audit.checkpoint_interval", a.checkpoint_interval));
+      if (a.checkpoint_interval.count() < 1 || a.checkpoint_interval.count() > 86400) {
+        return Error(n["checkpoint_interval"], "audit.checkpoint_interval",
+                     "must be between 1s and 24h");
+      }
+    }
+    if (n["segment_max_bytes"]) {
+      PERIMETER_RETURN_IF_ERROR(UInt(n["segment_max_bytes"], "audit.segment_max_bytes",
+                                     uint64_t{1} << 34, a.segment_max_bytes));
+      if (a.segment_max_bytes < 65536) {
+        return Error(n["segment_max_bytes"], "audit.segment_max_bytes", "must be at least 65536");
+      }
+    }
+    return Status::Ok();
+  }
+
   Result<Config> Parse(const YAML::Node& root) const {
     Config c;
     c.source = source_;
@@ -883,11 +919,12 @@ class Parser {
       return InvalidArgument(source_ + ": the file is empty; see `perimeter config defaults`");
     }
     PERIMETER_RETURN_IF_ERROR(ExpectMap(root, "",
-                                        {"server", "access", "keys", "guardrails", "listeners",
-                                         "upstreams", "routes", "limits", "logging"}));
+                                        {"server", "access", "keys", "audit", "guardrails",
+                                         "listeners", "upstreams", "routes", "limits", "logging"}));
     if (root["server"]) PERIMETER_RETURN_IF_ERROR(Server(root["server"], c.server));
     if (root["guardrails"]) PERIMETER_RETURN_IF_ERROR(Guardrails(root["guardrails"], c.guardrails));
     if (root["keys"]) PERIMETER_RETURN_IF_ERROR(Keys(root["keys"], c.keys));
+    if (root["audit"]) PERIMETER_RETURN_IF_ERROR(Audit(root["audit"], c.audit));
     if (root["access"]) PERIMETER_RETURN_IF_ERROR(Access(root["access"], c.access));
     // A binding to a tenant this deployment does not serve would silently guard nobody.
     for (size_t i = 0; i < c.guardrails.bindings.size(); ++i) {
@@ -904,10 +941,19 @@ class Parser {
     if (root["limits"]) PERIMETER_RETURN_IF_ERROR(Limits(root["limits"], c.limits));
     if (root["logging"]) {
       const YAML::Node& l = root["logging"];
-      PERIMETER_RETURN_IF_ERROR(ExpectMap(l, "logging", {"access_log"}));
+      PERIMETER_RETURN_IF_ERROR(ExpectMap(l, "logging", {"access_log", "prompts"}));
       if (l["access_log"])
         PERIMETER_RETURN_IF_ERROR(
             NonEmptyString(l["access_log"], "logging.access_log", c.logging.access_log));
+      if (l["prompts"]) {
+        PERIMETER_RETURN_IF_ERROR(
+            NonEmptyString(l["prompts"], "logging.prompts", c.logging.prompts));
+        if (c.logging.prompts != "off" && c.logging.prompts != "redacted") {
+          return Error(l["prompts"], "logging.prompts",
+                       "expected 'off' or 'redacted' (identifiers replaced by vault tokens); raw "
+                       "prompts are never logged");
+        }
+      }
     }
     if (!root["listeners"]) {
       c.listeners.push_back(ListenerConfig{});
@@ -1034,8 +1080,15 @@ routes:
     upstream: builtin
 limits:
   max_body_bytes: 25MiB
+audit:
+  # The tamper-evident trail of every call, key use and admin action (docs/audit.md).
+  dir: audit                # under state_dir
+  fsync: batch              # fdatasync every group commit before answering
+  retention: 365d           # PCI DSS 10.5.1: at least 12 months
+  checkpoint_interval: 60s  # signed checkpoints
 logging:
   access_log: stdout
+  prompts: off              # never log prompt text; "redacted" logs it with vault tokens
 )";
   return kYaml;
 }

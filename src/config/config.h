@@ -90,6 +90,20 @@ struct LimitsConfig {
 
 struct LoggingConfig {
   std::string access_log = "stdout";  // "stdout", "stderr", "off" or a file path
+  // "off" (default): no prompt or response text in any log. "redacted": the access-log line
+  // carries the prompt and the answer with every identifier the guardrail engine detects
+  // replaced by a vault token of the request's tenant (requests in no tenant get the {TYPE}
+  // placeholder); the originals are only in the tenant's vault.
+  std::string prompts = "off";
+};
+
+// The tamper-evident audit log (audit/log.h).
+struct AuditConfig {
+  std::string dir = "audit";    // relative paths are under server.state_dir
+  std::string fsync = "batch";  // "batch": fdatasync each group commit; "none": write(2) only
+  std::chrono::seconds retention{std::chrono::hours(24 * 365)};  // each record's retainUntil
+  std::chrono::seconds checkpoint_interval{60};
+  uint64_t segment_max_bytes = uint64_t{64} << 20;
 };
 
 struct ServerConfig {
@@ -114,6 +128,9 @@ struct PrincipalConfig {
 struct TenantConfig {
   std::string id;        // [a-z0-9][a-z0-9-]{0,62}
   std::string role_arn;  // the tenant's role; every request of the tenant runs in its session
+  // Invocation records (full request and answer, identifiers tokenized, sealed under the
+  // tenant's key with purpose invocation-log); off unless set.
+  bool invocation_records = false;
 };
 
 struct AccessConfig {
@@ -151,10 +168,6 @@ struct KeysConfig {
   AwsKmsBackendConfig aws_kms;
   // Automatic rotation period of new keys: 90d-2560d, or 0 for none.
   std::chrono::seconds rotation_period{std::chrono::hours(24 * 365)};
-  // Key-use events: a JSON-lines file (relative paths are under state_dir) until the audit log
-  // takes them; sync_each fdatasyncs every event.
-  std::string audit_log = "key-audit.jsonl";
-  bool audit_sync_each = false;
   bool data_key_cache = true;
   std::chrono::seconds data_key_cache_max_age{300};
   uint64_t data_key_cache_max_uses = 1000;
@@ -188,6 +201,7 @@ struct Config {
   ServerConfig server;
   AccessConfig access;
   KeysConfig keys;
+  AuditConfig audit;
   GuardrailsSectionConfig guardrails;
   std::vector<ListenerConfig> listeners;
   std::vector<UpstreamConfig> upstreams;

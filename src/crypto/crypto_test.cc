@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "crypto/constant_time.h"
+#include "crypto/ed25519.h"
 #include "crypto/hash.h"
 #include "crypto/hmac.h"
 #include "crypto/random.h"
@@ -236,6 +237,32 @@ TEST(RandomHexTest, ReturnsTwoLowercaseHexDigitsPerByte) {
 
 TEST(RandomHexDeathTest, AbortsOnOversizedRequest) {
   EXPECT_DEATH(RandomHex(kMaxRandomBytes + 1), "at most");
+}
+
+TEST(Ed25519PemTest, PublicKeyRoundTripsThroughPem) {
+  auto key = Ed25519PrivateKey::Generate();
+  ASSERT_TRUE(key.ok());
+  auto pem = Ed25519PublicKeyPem(key->PublicKey());
+  ASSERT_TRUE(pem.ok());
+  auto raw = Ed25519PublicKeyFromPem(*pem);
+  ASSERT_TRUE(raw.ok()) << raw.status().message();
+  EXPECT_EQ(*raw, key->PublicKey());
+}
+
+TEST(Ed25519PemTest, RefusesWhatIsNotAnEd25519PublicKey) {
+  EXPECT_EQ(Ed25519PublicKeyFromPem("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Ed25519PublicKeyFromPem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  // An EC P-256 public key is a valid SPKI PEM but not Ed25519.
+  const char* p256 =
+      "-----BEGIN PUBLIC KEY-----\n"
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEGu1hYfxFfE/Phm1IV4G7yP9RC0Nw\n"
+      "8f5kRfLjJrxvJXV6lmrfeHXyjJTK5ZH9X4UEbyy3DnK5mVJYzAQb+nddvQ==\n"
+      "-----END PUBLIC KEY-----\n";
+  auto r = Ed25519PublicKeyFromPem(p256);
+  EXPECT_FALSE(r.ok());
 }
 
 }  // namespace

@@ -186,4 +186,26 @@ Result<std::string> Ed25519PublicKeyPem(std::string_view public_key32) {
   return std::string(data, static_cast<size_t>(len));
 }
 
+Result<std::string> Ed25519PublicKeyFromPem(std::string_view pem) {
+  if (pem.size() > 4096) return InvalidArgument("the public key PEM is too long");
+  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) return OpenSslFailure("PEM import");
+  Pkey pkey(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (pkey == nullptr) {
+    return InvalidArgument("not a PEM \"PUBLIC KEY\" block (SubjectPublicKeyInfo)");
+  }
+  if (EVP_PKEY_get_id(pkey.get()) != EVP_PKEY_ED25519) {
+    return InvalidArgument("the PEM public key is not an Ed25519 key");
+  }
+  std::string raw(kEd25519PublicKeyBytes, '\0');
+  size_t len = raw.size();
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), reinterpret_cast<unsigned char*>(raw.data()), &len) !=
+          1 ||
+      len != kEd25519PublicKeyBytes) {
+    return OpenSslFailure("PEM import");
+  }
+  return raw;
+}
+
 }  // namespace perimeter::crypto

@@ -83,4 +83,8 @@ Status Ed25519Verify(std::string_view public_key32, std::string_view message,
 // fails.
 Result<std::string> Ed25519PublicKeyPem(std::string_view public_key32);
 
+// The raw 32-byte key of a PEM "PUBLIC KEY" block (the inverse of Ed25519PublicKeyPem).
+// InvalidArgument for anything that is not an Ed25519 SubjectPublicKeyInfo PEM.
+Result<std::string> Ed25519PublicKeyFromPem(std::string_view pem);
+
 }  // namespace perimeter::crypto

@@ -11,6 +11,17 @@
 
 namespace perimeter::kms {
 
+namespace {
+thread_local const KeyUseObserver* current_observer = nullptr;
+}  // namespace
+
+ScopedKeyUseObserver::ScopedKeyUseObserver(const KeyUseObserver* observer)
+    : previous_(current_observer) {
+  current_observer = observer;
+}
+ScopedKeyUseObserver::~ScopedKeyUseObserver() { current_observer = previous_; }
+const KeyUseObserver* CurrentKeyUseObserver() { return current_observer; }
+
 std::string KeyUseEventJson(const KeyUseEvent& e) {
   boost::json::object ctx;
   for (const auto& [k, v] : e.encryption_context) ctx[k] = v;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -67,6 +68,29 @@ class JsonLinesKeyAuditSink final : public KeyAuditSink {
   std::string path_;
   bool sync_each_;
 };
+
+// Which request a key use belongs to. A filter that calls the KMS for a request installs an
+// observer on its thread for the duration of that synchronous call (never across a co_await):
+// the audit sink then stamps the event with the request id, tells the request (which lists the
+// keys it used in its own audit record) and need not wait for the event to be durable, because
+// the request's own record, appended after it and awaited before the response is released,
+// covers it (the log is written in order).
+struct KeyUseObserver {
+  std::string request_id;
+  std::function<void(const KeyUseEvent&)> on_use;
+};
+class ScopedKeyUseObserver {
+ public:
+  explicit ScopedKeyUseObserver(const KeyUseObserver* observer);
+  ~ScopedKeyUseObserver();
+  ScopedKeyUseObserver(const ScopedKeyUseObserver&) = delete;
+  ScopedKeyUseObserver& operator=(const ScopedKeyUseObserver&) = delete;
+
+ private:
+  const KeyUseObserver* previous_;
+};
+// The observer installed on this thread, or null.
+const KeyUseObserver* CurrentKeyUseObserver();
 
 // Keeps events in memory (tests), optionally failing every Record to test fail-closed paths.
 class MemoryKeyAuditSink final : public KeyAuditSink {

@@ -1,5 +1,6 @@
 #include "kms/runtime.h"
 
+#include "kms/audit_log_sink.h"
 #include "kms/aws_backend.h"
 #include "kms/sqlite_store.h"
 
@@ -16,8 +17,19 @@ std::string UnderStateDir(const config::Config& cfg, const std::string& path) {
 
 std::string KeyStorePath(const config::Config& cfg) { return UnderStateDir(cfg, "keys.db"); }
 
-std::string KeyAuditLogPath(const config::Config& cfg) {
-  return UnderStateDir(cfg, cfg.keys.audit_log);
+std::string AuditDir(const config::Config& cfg) { return UnderStateDir(cfg, cfg.audit.dir); }
+
+audit::LogOptions AuditLogOptions(const config::Config& cfg) {
+  audit::LogOptions o;
+  o.dir = AuditDir(cfg);
+  o.origin = "arn:aws:perimeter:" +
+             (cfg.access.regions.empty() ? std::string("eu-west-1") : cfg.access.regions.front()) +
+             ":" + cfg.access.account_id + ":audit";
+  o.fsync = cfg.audit.fsync == "none" ? audit::FsyncPolicy::kNone : audit::FsyncPolicy::kBatch;
+  o.retention = cfg.audit.retention;
+  o.checkpoint_interval = cfg.audit.checkpoint_interval;
+  o.segment_max_bytes = cfg.audit.segment_max_bytes;
+  return o;
 }
 
 Result<KmsRuntime> OpenKmsRuntime(const config::Config& cfg, const Clock& clock) {
@@ -45,11 +57,12 @@ Result<KmsRuntime> OpenKmsRuntime(const config::Config& cfg, const Clock& clock)
     }
     backends.push_back(std::move(*aws));
   }
-  auto audit = JsonLinesKeyAuditSink::Open(KeyAuditLogPath(cfg), cfg.keys.audit_sync_each);
-  if (!audit.ok()) return audit.status();
-  rt.audit = std::shared_ptr<KeyAuditSink>(std::move(*audit));
+  auto log = audit::AuditLog::Open(AuditLogOptions(cfg), clock);
+  if (!log.ok()) return log.status();
+  rt.audit_log = std::move(*log);
   KmsOptions options;
   options.region = cfg.access.regions.empty() ? "eu-west-1" : cfg.access.regions.front();
+  rt.audit = std::make_shared<AuditLogKeySink>(rt.audit_log, options.region, cfg.access.account_id);
   options.account_id = cfg.access.account_id;
   options.default_rotation_period = cfg.keys.rotation_period;
   options.data_key_cache.enabled = cfg.keys.data_key_cache;
@@ -58,6 +71,13 @@ Result<KmsRuntime> OpenKmsRuntime(const config::Config& cfg, const Clock& clock)
   rt.kms = std::make_shared<Kms>(rt.store, std::move(backends), cfg.keys.backend, rt.audit, clock,
                                  std::move(options));
   return rt;
+}
+
+Status EnableAuditCheckpoints(const KmsRuntime& rt, const config::Config& cfg) {
+  auto signer = KmsCheckpointSigner::OpenOrCreate(*rt.kms, AuditDir(cfg));
+  if (!signer.ok()) return signer.status();
+  rt.audit_log->SetSigner(std::move(*signer));
+  return Status::Ok();
 }
 
 }  // namespace perimeter::kms

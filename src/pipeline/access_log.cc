@@ -84,6 +84,9 @@ std::string FormatAccessLogLine(const RequestContext& ctx,
     if (!incidents.empty()) guardrail["cross_tenant_incidents"] = std::move(incidents);
     o["guardrail"] = std::move(guardrail);
   }
+  // Prompt logging ("redacted"): identifiers are already vault tokens (api/records_filter.h).
+  if (ctx.log_prompt) o["prompt"] = *ctx.log_prompt;
+  if (ctx.log_answer) o["answer"] = *ctx.log_answer;
   // Who called, by ARN and credential id (never a secret).
   if (!ctx.principal_arn.empty()) o["principal"] = ctx.principal_arn;
   if (!ctx.credential_id.empty()) o["credential_id"] = ctx.credential_id;

@@ -4,6 +4,7 @@
 // by reference down the chain, destroyed after the access log filter has run. Owned by one
 // request; never shared across threads.
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -78,6 +79,9 @@ struct GuardrailOutcome {
   std::string input = "NONE";      // NONE, ANONYMIZED or BLOCKED
   std::string output = "NONE";     // the same for the answer (any window of a stream)
   std::vector<std::string> types;  // entity types found (sorted, unique)
+  // Policies that intervened (Bedrock's assessment names: sensitiveInformationPolicy,
+  // wordPolicy, ...; sorted, unique).
+  std::vector<std::string> policies;
   struct Incident {
     std::string type;
     std::string owner_tenant;
@@ -91,10 +95,15 @@ struct RequestContext {
   std::string listener_name;
   IpAddress source_ip;
   bool secure_transport = false;
+  std::string tls_version;  // "TLSv1.3" on TLS listeners, else empty
+  std::string tls_cipher;   // the negotiated cipher suite (OpenSSL's IANA name), else empty
   std::chrono::system_clock::time_point received_at;
   std::chrono::steady_clock::time_point received_mono;
   IncomingRequest request;
   ResponseWriter* writer = nullptr;
+  // A filter that must see the response before it is released (the audit filter) replaces
+  // `writer` with a wrapper it keeps here; the listener's writer stays owned by the listener.
+  std::unique_ptr<ResponseWriter> writer_wrapper;
 
   // Set by the route filter.
   Operation operation = Operation::kUnknown;
@@ -134,12 +143,41 @@ struct RequestContext {
   std::vector<std::string> signed_headers;  // SigV4 SignedHeaders (lower-case)
   std::vector<std::string> deciding_statements;
 
+  // Every KMS key use made for this request (vault tokens, the KMS front door, secrets): key id,
+  // version, operation and the context's purpose, for the audit record. Never material.
+  struct KeyUseNote {
+    std::string key_id;
+    uint32_t key_version = 0;
+    std::string operation;
+    std::string purpose;
+  };
+  std::vector<KeyUseNote> key_uses;
+
+  // Prompt logging and invocation records (api/records_filter.h): when `capture_text` is set,
+  // the upstream filter keeps the answer's text in `answer_text` (at most kMaxCapturedText
+  // bytes; `answer_truncated` says more was cut). `log_prompt` / `log_answer` are what the
+  // access log prints: already redacted to vault tokens, never raw.
+  static constexpr size_t kMaxCapturedText = 256 * 1024;
+  bool capture_text = false;
+  std::string answer_text;
+  bool answer_truncated = false;
+  std::optional<std::string> log_prompt;
+  std::optional<std::string> log_answer;
+
   // Set as the request proceeds; read by the access log and metrics.
   std::optional<std::string> tenant;  // null for requests that run in no tenant
   std::string upstream_name;
   int status = 0;
   std::string error_type;
   uint64_t bytes_out = 0;
+
+  // Appends answer text while capturing, up to kMaxCapturedText bytes.
+  void CaptureAnswer(std::string_view text) {
+    if (!capture_text) return;
+    const size_t room = kMaxCapturedText - std::min(kMaxCapturedText, answer_text.size());
+    if (text.size() > room) answer_truncated = true;
+    answer_text.append(text.substr(0, room));
+  }
   model::Usage usage;
 };
 

@@ -266,17 +266,40 @@ Result<std::optional<std::string>> Vault::FindOwner(std::string_view entity, std
   return std::optional<std::string>();
 }
 
+Result<std::optional<std::string>> Vault::FindToken(std::string_view tenant,
+                                                    std::string_view entity,
+                                                    std::string_view value) {
+  if (!IsValidTenantId(tenant)) return InvalidTenant();
+  if (!IsValidEntityName(entity) || value.empty() || value.size() > kms::kMaxPlaintextBytes) {
+    return std::optional<std::string>();
+  }
+  const std::string tenant_id(tenant);
+  auto stored = store_->GetTenantSecret(tenant_id, kTokenKeyPurpose);
+  if (!stored.ok()) return Prefixed(stored.status(), "cannot read tenant " + tenant_id + ": ");
+  if (!stored->has_value()) return std::optional<std::string>();  // an empty vault
+  auto key = TokenKey(tenant_id);
+  if (!key.ok()) return key.status();
+  std::string token = ComputeToken(**key, entity, value);
+  auto entry = store_->GetVaultEntry(tenant_id, token);
+  if (!entry.ok()) {
+    return Prefixed(entry.status(), "cannot read the vault of tenant " + tenant_id + ": ");
+  }
+  if (!entry->has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(token));
+}
+
 // ---- Authorization and audit -----------------------------------------------------------------
 
-std::string Vault::Authorize(const kms::KeyCaller& caller, std::string_view action,
-                             std::string_view tenant) const {
+std::string AuthorizeTenantAction(const kms::KeyCaller& caller, std::string_view action,
+                                  std::string_view resource_arn, std::string_view tenant,
+                                  std::chrono::system_clock::time_point now) {
   policy::Request request;
   request.principal_arn = caller.arn;
   request.principal_account = caller.account_id;
   request.action = std::string(action);
-  request.resource_arn = VaultArn(tenant);
+  request.resource_arn = std::string(resource_arn);
 
-  policy::RequestContext context = kms::CallerContext(caller, clock_.Now());
+  policy::RequestContext context = kms::CallerContext(caller, now);
   context.Set("perimeter:TenantId", {std::string(tenant)});
 
   policy::PolicySet policies;
@@ -302,6 +325,11 @@ std::string Vault::Authorize(const kms::KeyCaller& caller, std::string_view acti
   // AWS says "User:" for assumed-role sessions too.
   return "User: " + caller.arn + " is not authorized to perform: " + std::string(action) +
          " on resource: " + request.resource_arn + " " + why;
+}
+
+std::string Vault::Authorize(const kms::KeyCaller& caller, std::string_view action,
+                             std::string_view tenant) const {
+  return AuthorizeTenantAction(caller, action, VaultArn(tenant), tenant, clock_.Now());
 }
 
 Status Vault::RecordEvent(const kms::KeyCaller& caller, std::string_view operation,

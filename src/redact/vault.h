@@ -59,6 +59,14 @@ inline constexpr std::string_view kTokenKeyPurpose = "redaction-token-key";
 inline constexpr std::string_view kVaultPurpose = "vault";
 inline constexpr size_t kTokenKeyBytes = 32;
 
+// Authorizes `caller` for `action` on `resource_arn`, a resource of `tenant` (condition key
+// perimeter:TenantId), at `now`, like an AWS API call: identity policies within boundaries and
+// session policy. Empty when allowed; otherwise AWS's denial message ("User: <arn> is not
+// authorized to perform: <action> on resource: <arn> because ...").
+std::string AuthorizeTenantAction(const kms::KeyCaller& caller, std::string_view action,
+                                  std::string_view resource_arn, std::string_view tenant,
+                                  std::chrono::system_clock::time_point now);
+
 struct VaultOptions {
   std::chrono::seconds token_key_cache_max_age{300};
 };
@@ -100,6 +108,12 @@ class Vault {
   // HMAC and two indexed reads. Errors: Unavailable and the store's errors (fail closed).
   Result<std::optional<std::string>> FindOwner(std::string_view entity, std::string_view value,
                                                std::string_view except_tenant);
+
+  // The token under which `tenant`'s vault holds `value` as an `entity` (erased entries
+  // included), or nullopt; never stores anything or creates a token key. For subject access
+  // requests: a subject's identifiers are hashed into tokens and looked up.
+  Result<std::optional<std::string>> FindToken(std::string_view tenant, std::string_view entity,
+                                               std::string_view value);
 
   // The tenant's vault entries, ordered by token, without their ciphertexts (metadata only:
   // token, entity, created_at, erased_at).

@@ -190,16 +190,27 @@ describe('KMS front door with tenant keys (@aws-sdk/client-kms)', () => {
     assert.match(refused.message, /tenant 'b' was deleted/);
   });
 
-  test('every key use is in the key audit log, without plaintext', T, async () => {
-    const log = readFileSync(path.join(gw.dir, 'var', 'key-audit.jsonl'), 'utf8');
+  test('every key use is in the audit trail, without plaintext', T, async () => {
+    const queried = await gw.cli(['audit', 'query', '--event-name', 'Encrypt', '--config', gw.configFile]);
+    assert.equal(queried.code, 0, queried.stderr);
+    const decrypts = await gw.cli(['audit', 'query', '--event-name', 'Decrypt', '--config', gw.configFile]);
+    assert.equal(decrypts.code, 0, decrypts.stderr);
+    const log = queried.stdout + decrypts.stdout;
     assert.ok(!log.includes('card on file') && !log.includes('b-secret') && !log.includes('soon gone'));
     const events = log.trim().split('\n').map((l) => JSON.parse(l));
     const denied = events.find(
-      (e) => e.operation === 'Encrypt' && e.tenant === 'b' && e.outcome === 'AccessDeniedException' && /tenant-a/.test(e.callerArn),
+      (e) =>
+        e.eventName === 'Encrypt' &&
+        e.tenantId === 'b' &&
+        e.errorCode === 'AccessDeniedException' &&
+        /tenant-a/.test(e.userIdentity.arn),
     );
     assert.ok(denied, 'the refused cross-tenant Encrypt is recorded');
-    const used = events.find((e) => e.operation === 'Decrypt' && e.tenant === 'a' && e.outcome === 'Success');
+    // The KMS front door's own request record lists the keys it used, and the key use names the
+    // request it served.
+    assert.ok(denied.requestID, 'the key use names its request');
+    const used = events.find((e) => e.eventName === 'Decrypt' && e.tenantId === 'a' && !e.errorCode);
     assert.ok(used, 'a successful Decrypt is recorded');
-    assert.deepEqual(used.encryptionContext, ctx('a'));
+    assert.deepEqual(used.requestParameters.encryptionContext, ctx('a'));
   });
 });
