@@ -154,7 +154,8 @@ std::optional<ApiError> AuthenticationFilter::Check(RequestContext& ctx) const {
     identity::VerifyOptions opts;
     opts.max_skew = access.clock_skew;
     opts.expected_service = ctx.flavor == ApiFlavor::kSts   ? "sts"
-                            : ctx.flavor == ApiFlavor::kKms ? "kms"
+                            : ctx.flavor == ApiFlavor::kKms   ? "kms"
+                            : ctx.flavor == ApiFlavor::kAudit ? "perimeter"
                                                             : "bedrock";
     opts.allowed_regions = access.regions;
     opts.allow_unsigned_payload = ctx.flavor == ApiFlavor::kBedrock && ctx.secure_transport;

@@ -32,6 +32,7 @@ constexpr size_t kMaxParsedBodyBytes = 64 * 1024;  // KMS and STS bodies are bou
 constexpr std::string_view kBedrockSource = "bedrock.amazonaws.com";
 constexpr std::string_view kStsSource = "sts.amazonaws.com";
 constexpr std::string_view kKmsSource = "kms.amazonaws.com";
+constexpr std::string_view kAuditApiSource = "perimeter.audit";
 constexpr std::string_view kGatewaySource = "perimeter.gateway";  // health, readiness, metrics
 
 // At most `max` bytes, cut at a UTF-8 character boundary.
@@ -87,6 +88,8 @@ std::string_view EventSourceFor(const RequestContext& ctx) {
       return kStsSource;
     case Operation::kKms:
       return kKmsSource;
+    case Operation::kAuditApi:
+      return kAuditApiSource;
     default:
       break;
   }
@@ -99,6 +102,8 @@ std::string_view EventSourceFor(const RequestContext& ctx) {
       return kStsSource;
     case ApiFlavor::kKms:
       return kKmsSource;
+    case ApiFlavor::kAudit:
+      return kAuditApiSource;
     case ApiFlavor::kPlain:
       break;
   }
@@ -132,6 +137,15 @@ std::string EventNameFor(const RequestContext& ctx) {
       return ctx.flavor == ApiFlavor::kBedrock ? "ListFoundationModels" : "ListModels";
     case Operation::kKms: {
       std::string op = KmsOperation(ctx);
+      return op.empty() ? "Unknown" : op;
+    }
+    case Operation::kAuditApi: {
+      const std::string* target = ctx.request.Header("x-amz-target");
+      constexpr std::string_view kPrefix = "PerimeterAudit.";
+      std::string op;
+      if (target != nullptr && StartsWith(*target, kPrefix)) {
+        op = NameOrEmpty(std::string_view(*target).substr(kPrefix.size()), kMaxNameBytes);
+      }
       return op.empty() ? "Unknown" : op;
     }
     case Operation::kStsUnknown: {
@@ -292,6 +306,23 @@ std::string RequestParametersOf(const RequestContext& ctx) {
       }
       break;
     }
+    case Operation::kAuditApi: {
+      // Which tenant and record were asked for; filters are ids and times, never content.
+      if (ctx.request.body.size() > kMaxParsedBodyBytes) break;
+      boost::system::error_code ec;
+      json::value body = json::parse(ctx.request.body, ec);
+      if (ec || !body.is_object()) break;
+      for (const char* name : {"Tenant", "RequestId", "EventName", "Principal", "ModelId",
+                               "Decision", "StartTime", "EndTime"}) {
+        const json::value* v = body.as_object().if_contains(name);
+        if (v != nullptr && v->is_string()) {
+          std::string key(name);
+          key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+          p[key] = Truncate(v->get_string(), 256);
+        }
+      }
+      break;
+    }
     default:
       if (!ctx.model_id.empty() && ctx.operation != Operation::kApplyGuardrail) {
         p["modelId"] = ctx.model_id;
@@ -369,6 +400,11 @@ audit::Event InvocationEvent(const RequestContext& ctx, std::string_view region,
           }
         }
       }
+      break;
+    case Operation::kAuditApi:
+      e.management_event = true;
+      e.event_category = "Management";
+      e.read_only = true;
       break;
     case Operation::kKms: {
       e.management_event = true;

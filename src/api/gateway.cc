@@ -3,6 +3,7 @@
 #include <set>
 
 #include "api/access_filter.h"
+#include "api/audit_api_filter.h"
 #include "api/audit_filter.h"
 #include "api/front_door_filters.h"
 #include "api/guardrail_filter.h"
@@ -113,6 +114,8 @@ Result<Gateway> BuildGateway(const config::Config& cfg, const identity::EnvReade
     if (!store.ok()) return store.status();
     invocations = std::move(*store);
   }
+  filters.push_back(
+      std::make_unique<AuditApiFilter>(g.directory, kms::AuditDir(cfg), invocations));
   filters.push_back(std::make_unique<GuardrailFilter>(g.directory, std::move(*guardrails), vault));
   filters.push_back(std::make_unique<RecordsFilter>(
       cfg.logging.prompts == "redacted", std::move(record_tenants), vault, std::move(invocations)));

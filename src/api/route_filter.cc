@@ -115,8 +115,9 @@ ApiFlavor FlavorForRequest(const pipeline::IncomingRequest& req) {
   if (StartsWith(path, "/v1/")) return ApiFlavor::kOpenAi;
   if (path == "/" && req.method == "POST") {
     const std::string* target = req.Header("x-amz-target");
-    return target != nullptr && StartsWith(*target, "TrentService.") ? ApiFlavor::kKms
-                                                                     : ApiFlavor::kSts;
+    if (target != nullptr && StartsWith(*target, "TrentService.")) return ApiFlavor::kKms;
+    if (target != nullptr && StartsWith(*target, "PerimeterAudit.")) return ApiFlavor::kAudit;
+    return ApiFlavor::kSts;
   }
   return ApiFlavor::kBedrock;
 }
@@ -177,6 +178,11 @@ boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestCon
   // answers after authentication.
   if (ctx.flavor == ApiFlavor::kKms) {
     ctx.operation = Operation::kKms;
+    co_return FilterStatus::kContinue;
+  }
+  // Perimeter's audit API, the same way (audit_api_filter.h).
+  if (ctx.flavor == ApiFlavor::kAudit) {
+    ctx.operation = Operation::kAuditApi;
     co_return FilterStatus::kContinue;
   }
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/gateway.h"
+#include "cli/admin_audit.h"
 #include "cli/admin_commands.h"
 #include "cli/audit_commands.h"
 #include "cli/guard_commands.h"
@@ -67,6 +68,9 @@ int Serve(const std::string& config_path, const std::string& program) {
   }
   // SIGPIPE would kill the process on a write to a closed socket; errors are handled instead.
   std::signal(SIGPIPE, SIG_IGN);
+  // Exceeding a file size limit must fail the write (and so, closed, the request whose audit
+  // record it was), not kill the gateway with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   perimeter::http::Server server(*cfg, gw->chain);
   auto bound = server.Start();
   if (!bound.ok()) {
@@ -179,9 +183,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (auto rc = admin.Run()) return *rc;
-  if (auto rc = key_commands.Run()) return *rc;
-  if (auto rc = guard_commands.Run()) return *rc;
+  // Administrative actions are recorded in the audit trail (admin_audit.h).
+  if (auto rc = admin.Run()) return perimeter::cli::RecordAdministrativeCommand(app, *rc);
+  if (auto rc = key_commands.Run()) return perimeter::cli::RecordAdministrativeCommand(app, *rc);
+  if (auto rc = guard_commands.Run()) return perimeter::cli::RecordAdministrativeCommand(app, *rc);
   if (auto rc = audit_commands.Run()) return *rc;
   if (auto rc = subject_commands.Run()) return *rc;
 

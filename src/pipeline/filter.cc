@@ -42,6 +42,8 @@ std::string_view OperationName(Operation op) {
       return "Kms";
     case Operation::kApplyGuardrail:
       return "ApplyGuardrail";
+    case Operation::kAuditApi:
+      return "AuditApi";
   }
   return "Unknown";
 }
@@ -173,7 +175,7 @@ HttpReply EncodeError(ApiFlavor flavor, const ApiError& e) {
     // type from x-amzn-ErrorType and the message from the body.
     r.headers.emplace_back("x-amzn-ErrorType", e.type);
     json::object body{{"message", e.message}};
-    if (flavor == ApiFlavor::kKms) {
+    if (flavor == ApiFlavor::kKms || flavor == ApiFlavor::kAudit) {
       r.headers.front().second = "application/x-amz-json-1.1";
       body["__type"] = e.type;
     }

@@ -42,6 +42,7 @@ enum class Operation {
   kStsUnknown,      // an STS Query request with an Action Perimeter does not serve
   kKms,             // the KMS front door (JSON 1.1, X-Amz-Target: TrentService.<Operation>)
   kApplyGuardrail,  // Bedrock Runtime ApplyGuardrail
+  kAuditApi,        // Perimeter's audit API (JSON 1.1, X-Amz-Target: PerimeterAudit.<Operation>)
 };
 std::string_view OperationName(Operation op);
 
@@ -51,7 +52,8 @@ enum class ApiFlavor {
   kOpenAi,
   kPlain,
   kSts,  // AWS Query protocol, XML errors
-  kKms,  // AWS JSON 1.1 protocol (errors as Bedrock's, plus "__type" in the body)
+  kKms,    // AWS JSON 1.1 protocol (errors as Bedrock's, plus "__type" in the body)
+  kAudit,  // Perimeter's audit API: AWS JSON 1.1 like the KMS door, SigV4 service "perimeter"
 };
 
 struct IncomingRequest {
