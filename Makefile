@@ -35,6 +35,7 @@ bench: build
 	./$(BUILD)/bench_access --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 	./$(BUILD)/bench_kms --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 	./$(BUILD)/bench_guard --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	./$(BUILD)/bench_audit --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	bash bench/run.sh
 
 # Real libFuzzer binaries (clang); each runs for FUZZ_SECONDS.

@@ -21,6 +21,9 @@
 #                            (also: perimeter-guard, the same Perimeter with a guardrail bound to
 #                            the OpenAI door: 26 entity types ANONYMIZE, ten custom words and the
 #                            profanity list, judging input and output; needs perimeter too;
+#                            perimeter-nofsync, the same Perimeter with audit.fsync: none (the
+#                            audit record is written before each answer but not flushed to disk:
+#                            what the per-batch fdatasync costs); needs perimeter too;
 #                            perimeter-core, a second Perimeter binary given by
 #                            BENCH_CORE_BIN and run without an access section, e.g. a build of
 #                            the gateway core before identity and access, to measure what the
@@ -66,7 +69,7 @@ for c in "${CONC_LIST[@]}"; do
   { is_uint "$c" && ((c > 0 && c <= 4096)); } || die "BENCH_CONCURRENCY entries must be 1-4096 (got '$c')"
 done
 for t in $TARGETS; do
-  case "$t" in direct | nginx | perimeter | perimeter-guard | perimeter-core | portkey) ;; *) die "unknown target '$t' in BENCH_TARGETS (known: direct nginx perimeter perimeter-guard perimeter-core portkey)" ;; esac
+  case "$t" in direct | nginx | perimeter | perimeter-guard | perimeter-nofsync | perimeter-core | portkey) ;; *) die "unknown target '$t' in BENCH_TARGETS (known: direct nginx perimeter perimeter-guard perimeter-nofsync perimeter-core portkey)" ;; esac
 done
 
 MOCK_BIN="$BUILD/bench_mock_upstream"
@@ -78,6 +81,9 @@ command -v node >/dev/null || die "node is required (report and Portkey); instal
 has_target() { [[ " $TARGETS " == *" $1 "* ]]; }
 if has_target perimeter-guard && ! has_target perimeter; then
   die "perimeter-guard needs the perimeter target too (its config is derived from it)"
+fi
+if has_target perimeter-nofsync && ! has_target perimeter; then
+  die "perimeter-nofsync needs the perimeter target too (its config is derived from it)"
 fi
 if has_target perimeter; then
   [[ -x "$PERIMETER_BIN" ]] || die "$PERIMETER_BIN not found; build it (cmake --build build --target perimeter) or leave perimeter out of BENCH_TARGETS"
@@ -353,6 +359,24 @@ if has_target perimeter-guard; then
     --principal bench-client --type api-key | tail -1)" || die "could not create perimeter-guard's API key"
 fi
 
+if has_target perimeter-nofsync; then
+  mkdir -p "$WORK/perimeter-nofsync"
+  # The perimeter target's config (its own state directory), audit records not fdatasync'ed.
+  sed -e "s#$WORK/perimeter/var#$WORK/perimeter-nofsync/var#" "$WORK/perimeter/perimeter.yaml" \
+    >"$WORK/perimeter-nofsync/perimeter.yaml"
+  printf 'audit:\n  fsync: none\n' >>"$WORK/perimeter-nofsync/perimeter.yaml"
+  (cd "$WORK/perimeter-nofsync" && exec "$PERIMETER_BIN" serve --config "$WORK/perimeter-nofsync/perimeter.yaml") \
+    >>"$WORK/perimeter-nofsync/stdout.log" 2>"$WORK/perimeter-nofsync/stderr.log" &
+  PID[perimeter-nofsync]=$!
+  PIDS+=("${PID[perimeter-nofsync]}")
+  NOFSYNC_URL="$(wait_for_line "$WORK/perimeter-nofsync/stdout.log" 'listening on http://[^ ]+' 30 "${PID[perimeter-nofsync]}")" ||
+    die "perimeter-nofsync did not start: $(tail -c 2000 "$WORK/perimeter-nofsync/stderr.log" "$WORK/perimeter-nofsync/stdout.log")"
+  URL[perimeter-nofsync]="${NOFSYNC_URL#listening on }"
+  HEADERS[perimeter-nofsync]=""
+  PERIMETER_NOFSYNC_KEY="$(cd "$WORK/perimeter-nofsync" && "$PERIMETER_BIN" credentials create --config "$WORK/perimeter-nofsync/perimeter.yaml" \
+    --principal bench-client --type api-key | tail -1)" || die "could not create perimeter-nofsync's API key"
+fi
+
 if has_target perimeter-core; then
   mkdir -p "$WORK/perimeter-core"
   cat >"$WORK/perimeter-core/perimeter.yaml" <<EOF
@@ -407,6 +431,8 @@ header_args() {
     echo "Authorization: Bearer $PERIMETER_KEY" # Perimeter authenticates and authorizes
   elif [[ "$target" == perimeter-guard ]]; then
     echo "Authorization: Bearer $PERIMETER_GUARD_KEY"
+  elif [[ "$target" == perimeter-nofsync ]]; then
+    echo "Authorization: Bearer $PERIMETER_NOFSYNC_KEY"
   else
     echo "Authorization: Bearer sk-bench-placeholder"
   fi
@@ -448,6 +474,7 @@ run_one() {
   [[ -f "$WORK/perimeter/stdout.log" ]] && : >"$WORK/perimeter/stdout.log"
   [[ -f "$WORK/perimeter-core/stdout.log" ]] && : >"$WORK/perimeter-core/stdout.log"
   [[ -f "$WORK/perimeter-guard/stdout.log" ]] && : >"$WORK/perimeter-guard/stdout.log"
+  [[ -f "$WORK/perimeter-nofsync/stdout.log" ]] && : >"$WORK/perimeter-nofsync/stdout.log"
   [[ -f "$WORK/nginx/access.log" ]] && : >"$WORK/nginx/access.log"
   "$LOADGEN_BIN" --url "${URL[$target]}/v1/chat/completions" --body-file "$BODY" \
     --concurrency "$conc" --threads "$LOADGEN_THREADS" --duration "${DURATION}s" \

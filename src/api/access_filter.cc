@@ -153,10 +153,10 @@ std::optional<ApiError> AuthenticationFilter::Check(RequestContext& ctx) const {
     identity::ReceivedRequest rr{req.method, req.path, req.query, req.headers, req.body};
     identity::VerifyOptions opts;
     opts.max_skew = access.clock_skew;
-    opts.expected_service = ctx.flavor == ApiFlavor::kSts   ? "sts"
+    opts.expected_service = ctx.flavor == ApiFlavor::kSts     ? "sts"
                             : ctx.flavor == ApiFlavor::kKms   ? "kms"
                             : ctx.flavor == ApiFlavor::kAudit ? "perimeter"
-                                                            : "bedrock";
+                                                              : "bedrock";
     opts.allowed_regions = access.regions;
     opts.allow_unsigned_payload = ctx.flavor == ApiFlavor::kBedrock && ctx.secure_transport;
     auto lookup = [this](std::string_view akid, std::string_view token) {

@@ -76,9 +76,16 @@ std::pair<int, std::string> AuditApiFilter::Handle(RequestContext& ctx) const {
                  "Request is missing Authentication Token");
   }
   const std::string* target = ctx.request.Header("x-amz-target");
-  const std::string op =
-      target != nullptr && StartsWith(*target, kTargetPrefix) ? target->substr(kTargetPrefix.size())
-                                                              : "";
+  const std::string op = target != nullptr && StartsWith(*target, kTargetPrefix)
+                             ? target->substr(kTargetPrefix.size())
+                             : "";
+  // An unknown target is refused before the body is read, as AWS JSON services do.
+  if (op != "QueryEvents" && op != "GetInvocationRecord") {
+    return Error(ctx, 400, "UnknownOperationException",
+                 "unknown operation '" + op.substr(0, 64) +
+                     "'; the audit API serves PerimeterAudit.QueryEvents and "
+                     "PerimeterAudit.GetInvocationRecord");
+  }
   if (ctx.request.body.size() > kMaxBodyBytes) {
     return Error(ctx, 400, "ValidationException", "the request body is larger than 16 KiB");
   }
@@ -154,9 +161,9 @@ std::pair<int, std::string> AuditApiFilter::Handle(RequestContext& ctx) const {
       // Still an authorization question first: an unauthorized caller learns nothing.
       const std::string resource = "arn:aws:perimeter:" + kms_options.region + ":" +
                                    kms_options.account_id + ":invocation-log/" + *tenant;
-      const std::string denial = redact::AuthorizeTenantAction(
-          caller, redact::kReadInvocationRecordAction, resource, *tenant,
-          directory_->clock().Now());
+      const std::string denial =
+          redact::AuthorizeTenantAction(caller, redact::kReadInvocationRecordAction, resource,
+                                        *tenant, directory_->clock().Now());
       if (!denial.empty()) return Error(ctx, 400, "AccessDeniedException", denial);
       return Error(ctx, 400, "NotFoundException",
                    "no tenant of this gateway keeps invocation records (set "
@@ -167,10 +174,7 @@ std::pair<int, std::string> AuditApiFilter::Handle(RequestContext& ctx) const {
     return {200, "{\"Record\":" + *doc_text + "}"};
   }
 
-  return Error(ctx, 400, "UnknownOperationException",
-               "unknown operation '" + op.substr(0, 64) +
-                   "'; the audit API serves PerimeterAudit.QueryEvents and "
-                   "PerimeterAudit.GetInvocationRecord");
+  return Error(ctx, 500, "InternalFailure", "unreachable: every operation is handled above");
 }
 
 }  // namespace perimeter::api

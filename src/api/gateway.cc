@@ -114,8 +114,7 @@ Result<Gateway> BuildGateway(const config::Config& cfg, const identity::EnvReade
     if (!store.ok()) return store.status();
     invocations = std::move(*store);
   }
-  filters.push_back(
-      std::make_unique<AuditApiFilter>(g.directory, kms::AuditDir(cfg), invocations));
+  filters.push_back(std::make_unique<AuditApiFilter>(g.directory, kms::AuditDir(cfg), invocations));
   filters.push_back(std::make_unique<GuardrailFilter>(g.directory, std::move(*guardrails), vault));
   filters.push_back(std::make_unique<RecordsFilter>(
       cfg.logging.prompts == "redacted", std::move(record_tenants), vault, std::move(invocations)));

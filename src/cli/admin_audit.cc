@@ -58,13 +58,16 @@ std::optional<std::string> AdministrativeEventName(const CLI::App& app) {
   if (chain.size() < 2) return std::nullopt;
   const std::string group = chain[0]->get_name();
   const std::string verb = chain[1]->get_name();
-  static const std::map<std::string, std::string> kNouns = {
-      {"principals", "Principal"}, {"credentials", "Credential"}, {"tenants", "Tenant"},
-      {"guardrails", "Guardrail"}, {"keys", "Key"},               {"vault", "Token"}};
+  static const std::map<std::string, std::string> kNouns = {{"principals", "Principal"},
+                                                            {"credentials", "Credential"},
+                                                            {"tenants", "Tenant"},
+                                                            {"guardrails", "Guardrail"},
+                                                            {"keys", "Key"},
+                                                            {"vault", "Token"}};
   static const std::set<std::string> kChanging = {
-      "create", "delete",     "update", "activate", "deactivate",      "revoke",
-      "rotate", "disable",    "enable", "tag",      "cancel-deletion", "put-policy",
-      "version", "tokenize",  "untag",  "attach",   "detach",          "schedule-deletion"};
+      "create",  "delete",   "update", "activate", "deactivate",      "revoke",
+      "rotate",  "disable",  "enable", "tag",      "cancel-deletion", "put-policy",
+      "version", "tokenize", "untag",  "attach",   "detach",          "schedule-deletion"};
   auto noun = kNouns.find(group);
   if (noun == kNouns.end() || !kChanging.count(verb)) return std::nullopt;
   // Multi-word verbs take the noun after their first word: put-policy -> PutKeyPolicy.
@@ -101,9 +104,9 @@ int RecordAdministrativeCommand(const CLI::App& app, int rc) {
     return 2;
   }
   const auto& rt = opened->dir->keys();
-  const Status outcome = rc == 0 ? Status::Ok()
-                                 : FailedPrecondition("the command failed with exit code " +
-                                                      std::to_string(rc));
+  const Status outcome =
+      rc == 0 ? Status::Ok()
+              : FailedPrecondition("the command failed with exit code " + std::to_string(rc));
   audit::Event e = api::AdminEvent(*name, "", json::serialize(params), outcome,
                                    rt.kms->options().region, rt.kms->options().account_id);
   auto recorded = rt.audit_log->AppendSync(audit::EventJson(e));

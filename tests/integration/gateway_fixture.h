@@ -3,7 +3,6 @@
 // Shared by the integration tests: raw HTTP and SigV4 helpers, a fake OpenAI upstream, the
 // gateway config builder and the GatewayTest fixture that starts the real binary on port 0.
 
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -48,7 +47,6 @@ namespace {
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
-
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
@@ -802,7 +800,6 @@ class GatewayTest : public ::testing::Test {
 
 // ---------------------------------------------------------------------------------------------
 // 1. Health, metrics, access log, state directory
-
 
 std::string TenantUser(const std::string& user, const std::string& tenant) {
   return "    - user: " + user +

@@ -1334,7 +1334,6 @@ bool ReplaceSealedSecret(const std::string& db_path, const std::string& access_k
   return ok;
 }
 
-
 TEST_F(GatewayTest, AccessKeySecretsAreStoredUnderTheirTenantsKeyAndBoundToTheirRecord) {
   GatewayConfig cfg;
   cfg.extra_principals = TenantUser("alice", "a") + TenantUser("bob", "b");
