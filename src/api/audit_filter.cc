@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/audit_events.h"
+#include "api/front_door_filters.h"
 #include "kms/audit.h"
 
 namespace perimeter::api {
@@ -90,6 +91,8 @@ class AuditingWriter final : public ResponseWriter {
 
   // Appends the incidents known now and the request's record; true once durable.
   asio::awaitable<bool> RecordOnce() {
+    // Refused before the route filter ran (authentication): name the operation from the path.
+    ClassifyByPath(ctx_);
     if (recorded_ || !Recorded(ctx_.operation)) co_return true;
     recorded_ = true;
     audit::AuditLog& log = filter_.log();
@@ -129,6 +132,7 @@ asio::awaitable<FilterStatus> AuditFilter::OnRequest(RequestContext& ctx) const 
 void AuditFilter::OnComplete(RequestContext& ctx) const {
   auto* w = dynamic_cast<AuditingWriter*>(ctx.writer_wrapper.get());
   if (w == nullptr) return;
+  ClassifyByPath(ctx);
   if (!Recorded(ctx.operation)) return;
   // Incidents found after the answer started (a stream's later windows): the answer is already
   // out, so these are recorded without holding anything; a failure is reported to the operator.

@@ -22,6 +22,11 @@ namespace perimeter::api {
 // (/healthz, /readyz, /metrics), OpenAI (/v1/...), STS (POST /) or Bedrock (everything else).
 pipeline::ApiFlavor FlavorForRequest(const pipeline::IncomingRequest& req);
 
+// The operation (and, for Bedrock paths, the model id) a request's method and path name, without
+// reading its body: for records of requests refused before the route filter ran (an
+// unauthenticated caller). Does nothing when ctx.operation is already set.
+void ClassifyByPath(pipeline::RequestContext& ctx);
+
 class RouteFilter final : public pipeline::Filter {
  public:
   explicit RouteFilter(std::shared_ptr<pipeline::Metrics> metrics) : metrics_(std::move(metrics)) {}

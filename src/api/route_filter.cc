@@ -122,6 +122,50 @@ ApiFlavor FlavorForRequest(const pipeline::IncomingRequest& req) {
   return ApiFlavor::kBedrock;
 }
 
+void ClassifyByPath(pipeline::RequestContext& ctx) {
+  if (ctx.operation != Operation::kUnknown) return;
+  const auto& req = ctx.request;
+  const std::string& path = req.path;
+  const bool get = req.method == "GET", post = req.method == "POST";
+  if (path == "/healthz") {
+    ctx.operation = Operation::kHealth;
+  } else if (path == "/readyz") {
+    ctx.operation = Operation::kReady;
+  } else if (path == "/metrics") {
+    ctx.operation = Operation::kMetrics;
+  } else if (path == "/v1/models" && get) {
+    ctx.operation = Operation::kListModels;
+  } else if (path == "/v1/chat/completions" && post) {
+    ctx.operation = Operation::kChatCompletions;
+  } else if (path == "/v1/embeddings" && post) {
+    ctx.operation = Operation::kEmbeddings;
+  } else if (path == "/" && post) {
+    ctx.operation = ctx.flavor == ApiFlavor::kKms     ? Operation::kKms
+                    : ctx.flavor == ApiFlavor::kAudit ? Operation::kAuditApi
+                                                      : Operation::kStsUnknown;
+  } else if (StartsWith(path, "/guardrail/") && post) {
+    ctx.operation = Operation::kApplyGuardrail;
+  } else if (StartsWith(path, "/model/") && post) {
+    std::string_view rest = std::string_view(path).substr(7);
+    const size_t slash = rest.rfind('/');
+    if (slash == std::string_view::npos || slash == 0) return;
+    const std::string_view op = rest.substr(slash + 1);
+    if (op == "invoke") {
+      ctx.operation = Operation::kInvokeModel;
+    } else if (op == "invoke-with-response-stream") {
+      ctx.operation = Operation::kInvokeModelWithResponseStream;
+    } else if (op == "converse") {
+      ctx.operation = Operation::kConverse;
+    } else if (op == "converse-stream") {
+      ctx.operation = Operation::kConverseStream;
+    } else {
+      return;
+    }
+    auto id = UriDecode(rest.substr(0, slash));
+    if (id.ok() && !id->empty() && id->size() <= kMaxModelIdBytes) ctx.model_id = *id;
+  }
+}
+
 boost::asio::awaitable<FilterStatus> RouteFilter::OnRequest(pipeline::RequestContext& ctx) const {
   const auto& req = ctx.request;
   const std::string& path = req.path;

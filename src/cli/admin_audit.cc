@@ -79,6 +79,7 @@ std::optional<std::string> AdministrativeEventName(const CLI::App& app) {
 int RecordAdministrativeCommand(const CLI::App& app, int rc) {
   auto name = AdministrativeEventName(app);
   if (!name) return rc;
+  const Status failure = LastFailure();
   const auto chain = ParsedChain(app);
   const CLI::App* leaf = chain.back();
   std::string config_path;

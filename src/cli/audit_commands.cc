@@ -208,8 +208,9 @@ void AuditCommands::Register(CLI::App& app) {
 
   prove_ = audit->add_subcommand("prove", "Inclusion proof of one event (by eventID)");
   prove_->add_option("--event-id", event_id_, "the event's eventID")->required();
-  tree_size_opt_ = prove_->add_option(
-      "--tree-size", tree_size_, "prove against this tree size (default: the last checkpoint's)");
+  tree_size_opt_ = prove_->add_option("--tree-size", tree_size_,
+                                      "prove against this tree size (default: the first signed "
+                                      "checkpoint that covers the record, else the whole log)");
   dir_opt(prove_, config_opt(prove_));
 
   consistency_ = audit->add_subcommand(

@@ -60,10 +60,20 @@ Result<std::map<std::string, std::string>> ParseKeyValues(const std::vector<std:
   return out;
 }
 
+namespace {
+Status& LastFailureSlot() {
+  static Status last;
+  return last;
+}
+}  // namespace
+
 int Fail(const Status& s) {
   std::cerr << "perimeter: " << s.message() << "\n";
+  LastFailureSlot() = s;
   return 2;
 }
+
+const Status& LastFailure() { return LastFailureSlot(); }
 
 std::string Time(int64_t unix_seconds) {
   if (unix_seconds == 0) return "-";

@@ -34,6 +34,9 @@ Result<std::map<std::string, std::string>> ParseKeyValues(const std::vector<std:
                                                           std::string_view what);
 // Prints "perimeter: <message>" to stderr and returns exit code 2.
 int Fail(const Status& s);
+// The last Status given to Fail in this process (ok if none): the outcome the audit record of a
+// failed administrative command carries.
+const Status& LastFailure();
 // RFC 3339 of unix seconds, "-" for 0.
 std::string Time(int64_t unix_seconds);
 

@@ -51,7 +51,7 @@ enum class ApiFlavor {
   kBedrock,
   kOpenAi,
   kPlain,
-  kSts,  // AWS Query protocol, XML errors
+  kSts,    // AWS Query protocol, XML errors
   kKms,    // AWS JSON 1.1 protocol (errors as Bedrock's, plus "__type" in the body)
   kAudit,  // Perimeter's audit API: AWS JSON 1.1 like the KMS door, SigV4 service "perimeter"
 };
