@@ -17,9 +17,9 @@
 //  1. A record line that parses formats back (FormatRecordLine) to exactly the input bytes: the
 //     leaf hash covers those bytes, so the parser must accept only the writer's encoding.
 //  2. A checkpoint line or pruned.json that parses formats to a line that parses to the same
-//     value and formats to itself again (these files are JSON read with a JSON parser: the
-//     signature covers CheckpointMessage, not the line, so spacing or escapes are not checked
-//     byte for byte; see the report in the commit that added this target).
+//     value and formats to itself again. (Not byte for byte: ParseCheckpointLine and
+//     ParsePrunedState accept any JSON spelling of the fields, such as spaces or "\u0061"
+//     escapes; the signature covers CheckpointMessage, not the line.)
 //  3. An event that parses serializes (EventJson) to one line that parses again to the same
 //     serialization, and that line is accepted as a record's event (FormatRecordLine).
 //  4. A segment file name that parses is SegmentFileName of its index; other names are NotFound.
@@ -34,7 +34,6 @@
 
 #include <stdlib.h>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>

@@ -9,6 +9,7 @@
 #include "api/audit_events.h"
 #include "api/front_door_filters.h"
 #include "kms/audit.h"
+#include "pipeline/access_log.h"
 
 namespace perimeter::api {
 
@@ -142,12 +143,13 @@ void AuditFilter::OnComplete(RequestContext& ctx) const {
       std::string json =
           audit::EventJson(CrossTenantIncidentEvent(ctx, incidents[i], region_, account_id_));
       const std::string request_id = ctx.request_id;
-      log_->Enqueue(std::move(json), [request_id](Result<uint64_t> r) {
+      const std::optional<std::string> tenant = ctx.tenant;
+      log_->Enqueue(std::move(json), [request_id, tenant](Result<uint64_t> r) {
         if (!r.ok()) {
-          std::fprintf(stderr,
-                       "{\"level\":\"error\",\"msg\":\"a cross-tenant incident could not be "
-                       "recorded in the audit log\",\"request_id\":\"%s\"}\n",
-                       request_id.c_str());
+          pipeline::WriteOperatorLine("error",
+                                      "a cross-tenant incident could not be recorded in the audit "
+                                      "log",
+                                      request_id, tenant, {{"error", r.status().message()}});
         }
       });
     }

@@ -1,6 +1,7 @@
 #include "api/guardrail_filter.h"
 
 #include "api/audit_filter.h"
+#include "pipeline/access_log.h"
 
 #include <algorithm>
 #include <chrono>
@@ -109,12 +110,11 @@ void Record(pipeline::GuardrailOutcome& outcome, bool input, const guard::GuardR
     add(i.type);
     outcome.cross_tenant_incidents.push_back({i.type, i.owner_tenant});
     // Also on the operator's log at once: who, which tenants, which type; never the value.
-    std::fprintf(stderr,
-                 "perimeter: cross-tenant incident: request %.*s of tenant '%.*s' was about to "
-                 "receive a %s that belongs to tenant '%s'; the answer was blocked\n",
-                 static_cast<int>(request_id.size()), request_id.data(),
-                 static_cast<int>(tenant.size()), tenant.data(), i.type.c_str(),
-                 i.owner_tenant.c_str());
+    pipeline::WriteOperatorLine(
+        "warning",
+        "cross-tenant incident: an answer held another tenant's identifier and was blocked",
+        request_id, tenant.empty() ? std::nullopt : std::optional<std::string>(std::string(tenant)),
+        {{"entity_type", i.type}, {"owner_tenant", i.owner_tenant}});
   }
 }
 

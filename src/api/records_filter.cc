@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "guard/guardrail.h"
 #include "guard/scanner.h"
+#include "pipeline/access_log.h"
 
 namespace perimeter::api {
 
@@ -39,13 +40,7 @@ std::string PromptText(const RequestContext& ctx) {
 
 void ReportFailure(const RequestContext& ctx, std::string_view what, const Status& s) {
   // The message never holds text of the request (Status messages name types, not values).
-  json::object o{{"level", "error"},
-                 {"msg", std::string(what)},
-                 {"request_id", ctx.request_id},
-                 {"tenant", ctx.tenant ? json::value(*ctx.tenant) : json::value(nullptr)},
-                 {"error", s.message()}};
-  const std::string line = json::serialize(o) + "\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  pipeline::WriteOperatorLine("error", what, ctx.request_id, ctx.tenant, {{"error", s.message()}});
 }
 
 }  // namespace

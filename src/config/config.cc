@@ -903,10 +903,11 @@ class Parser {
       }
     }
     if (n["segment_max_bytes"]) {
-      PERIMETER_RETURN_IF_ERROR(UInt(n["segment_max_bytes"], "audit.segment_max_bytes",
-                                     uint64_t{1} << 34, a.segment_max_bytes));
-      if (a.segment_max_bytes < 65536) {
-        return Error(n["segment_max_bytes"], "audit.segment_max_bytes", "must be at least 65536");
+      PERIMETER_RETURN_IF_ERROR(
+          ByteSize(n["segment_max_bytes"], "audit.segment_max_bytes", a.segment_max_bytes));
+      if (a.segment_max_bytes < 65536 || a.segment_max_bytes > (uint64_t{1} << 34)) {
+        return Error(n["segment_max_bytes"], "audit.segment_max_bytes",
+                     "must be from 64KiB to 16GiB");
       }
     }
     return Status::Ok();

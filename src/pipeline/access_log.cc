@@ -49,6 +49,26 @@ void AccessLogSink::WriteLine(const std::string& line) {
   }
 }
 
+void WriteOperatorLine(std::string_view level, std::string_view msg, std::string_view request_id,
+                       const std::optional<std::string>& tenant, boost::json::object fields) {
+  namespace json = boost::json;
+  json::object o;
+  o["time"] = FormatRfc3339Millis(std::chrono::system_clock::now());
+  o["level"] = level;
+  o["msg"] = msg;
+  o["request_id"] = request_id;
+  o["tenant"] = tenant ? json::value(*tenant) : json::value(nullptr);
+  for (auto& [k, v] : fields) o[k] = std::move(v);
+  const std::string line = json::serialize(o) + "\n";
+  size_t off = 0;
+  while (off < line.size()) {
+    ssize_t n = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
 std::string FormatAccessLogLine(const RequestContext& ctx,
                                 std::chrono::steady_clock::time_point end) {
   namespace json = boost::json;

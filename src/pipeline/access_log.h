@@ -4,7 +4,11 @@
 // response text (the line is built only from RequestContext fields that hold no content).
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
 
 #include "common/status.h"
 #include "pipeline/request_context.h"
@@ -23,6 +27,12 @@ class AccessLogSink {
   int fd_ = -1;
   bool owns_ = false;
 };
+
+// One line of the operator's log (stderr) about a request, as JSON with "time", "level",
+// "msg", "request_id" and "tenant" (null outside tenants) plus `fields`; written with a single
+// write(2). Never put values from prompts or answers in `msg` or `fields`.
+void WriteOperatorLine(std::string_view level, std::string_view msg, std::string_view request_id,
+                       const std::optional<std::string>& tenant, boost::json::object fields = {});
 
 // The access-log line for a finished request (no trailing newline).
 std::string FormatAccessLogLine(const RequestContext& ctx,

@@ -135,6 +135,7 @@ Status InvocationStore::Put(std::string_view tenant, std::string_view request_id
 Result<std::string> InvocationStore::Read(const kms::KeyCaller& caller, std::string_view tenant,
                                           std::string_view request_id) {
   if (!IsValidTenantId(tenant)) return InvalidArgument("not a tenant id");
+  if (!IsValidRequestId(request_id)) return InvalidArgument("not a request id");
   const std::string denial = AuthorizeTenantAction(
       caller, kReadInvocationRecordAction, InvocationLogArn(tenant), tenant, impl_->clock->Now());
   if (!denial.empty()) {

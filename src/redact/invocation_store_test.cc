@@ -51,6 +51,9 @@ crypto::SecretBytes RandomKey() {
   return crypto::SecretBytes::FromAndWipe(&*bytes);
 }
 
+// The document read, or the error (so a failed read shows in the assertion).
+std::string Text(const Result<std::string>& r) { return r.ok() ? *r : r.status().ToString(); }
+
 class TempDir {
  public:
   TempDir() {
@@ -167,8 +170,9 @@ class InvocationStoreTest : public ::testing::Test {
   }
   // May read every tenant's invocation records.
   static kms::KeyCaller InvestigatorOfAll() {
-    return User("investigator", {Allow("perimeter:ReadInvocationRecord",
-                                       "arn:aws:perimeter:eu-west-1:000000000000:invocation-log/*")});
+    return User("investigator",
+                {Allow("perimeter:ReadInvocationRecord",
+                       "arn:aws:perimeter:eu-west-1:000000000000:invocation-log/*")});
   }
 
   std::vector<kms::KeyUseEvent> ReadEvents() const {
@@ -223,7 +227,7 @@ TEST_F(InvocationStoreTest, ReturnsTheDocumentToACallerAllowedToReadItAndRecords
   // The record survives the store being reopened (a restart).
   auto reopened = OpenStore();
   ASSERT_NE(reopened, nullptr);
-  EXPECT_EQ(reopened->Read(investigator, "a", kRequestA).value_or(""), kDocumentA);
+  EXPECT_EQ(Text(reopened->Read(investigator, "a", kRequestA)), kDocumentA);
 }
 
 TEST_F(InvocationStoreTest, RefusesACallerWithoutThePermissionAndRecordsTheDenial) {
@@ -282,7 +286,7 @@ TEST_F(InvocationStoreTest, ARecordOfAnotherTenantIsNotFound) {
   // Unknown request ids are NotFound too; the right tenant still reads it.
   EXPECT_EQ(invocations_->Read(investigator, "a", "no-such-request").status().code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(invocations_->Read(investigator, "a", kRequestA).value_or(""), kDocumentA);
+  EXPECT_EQ(Text(invocations_->Read(investigator, "a", kRequestA)), kDocumentA);
 }
 
 TEST_F(InvocationStoreTest, SealsTheDocumentUnderTheTenantKeyBoundToTenantAndRequest) {
@@ -321,7 +325,7 @@ TEST_F(InvocationStoreTest, ARequestIdIsStoredOnce) {
   // Nor under another tenant.
   EXPECT_EQ(invocations_->Put("b", kRequestA, R"({"replaced":true})").code(),
             StatusCode::kAlreadyExists);
-  EXPECT_EQ(invocations_->Read(InvestigatorOfA(), "a", kRequestA).value_or(""), kDocumentA);
+  EXPECT_EQ(Text(invocations_->Read(InvestigatorOfA(), "a", kRequestA)), kDocumentA);
 }
 
 TEST_F(InvocationStoreTest, ListsTheTenantsRecordsInATimeRangeOldestFirst) {
@@ -369,7 +373,7 @@ TEST_F(InvocationStoreTest, AReadThatCannotBeRecordedFailsAndReleasesNothing) {
   EXPECT_TRUE(ReadEvents().empty());
 
   audit_->SetFailing(false);
-  EXPECT_EQ(invocations_->Read(InvestigatorOfA(), "a", kRequestA).value_or(""), kDocumentA);
+  EXPECT_EQ(Text(invocations_->Read(InvestigatorOfA(), "a", kRequestA)), kDocumentA);
   EXPECT_EQ(ReadEvents().size(), 1u);
 }
 
@@ -387,15 +391,24 @@ TEST_F(InvocationStoreTest, RefusesMalformedTenantIdsRequestIdsAndOversizedDocum
   for (const std::string& id :
        std::vector<std::string>{"", "a b", "a/b", "../x", "id\n", std::string(129, 'r')}) {
     EXPECT_EQ(invocations_->Put("a", id, "{}").code(), StatusCode::kInvalidArgument) << id;
-    EXPECT_EQ(invocations_->Read(InvestigatorOfAll(), "a", id).status().code(),
-              StatusCode::kInvalidArgument)
-        << id;
   }
   EXPECT_TRUE(invocations_->Put("a", std::string(128, 'r'), "{}").ok());
   EXPECT_EQ(invocations_->Put("a", "big", std::string(kMaxInvocationRecordBytes + 1, 'x')).code(),
             StatusCode::kInvalidArgument);
   // Nothing malformed was stored.
   EXPECT_EQ(invocations_->List("a", 0, kStart + 1).value().size(), 1u);
+}
+
+// A malformed request id is refused before anything is looked up, as Put refuses it (not
+// NotFound: no record could ever have that id).
+TEST_F(InvocationStoreTest, ReadRefusesAMalformedRequestId) {
+  ASSERT_TRUE(invocations_->Put("a", kRequestA, kDocumentA).ok());
+  for (const std::string& id :
+       std::vector<std::string>{"", "a b", "a/b", "../x", "id\n", std::string(129, 'r'),
+                                std::string(kRequestA) + "\n"}) {
+    auto doc = invocations_->Read(InvestigatorOfAll(), "a", id);
+    EXPECT_EQ(doc.status().code(), StatusCode::kInvalidArgument) << "[" << id << "]";
+  }
 }
 
 // ---- Vault::FindToken ---------------------------------------------------------------------------
@@ -484,8 +497,8 @@ TEST_F(InvocationStoreTest, AuthorizeTenantActionEvaluatesIdentityPoliciesAndTen
   EXPECT_NE(AuthorizeTenantAction(InvestigatorOfA(), kRevealTokenAction, log_a, "a", now), "");
 
   // perimeter:TenantId is the tenant passed in.
-  const kms::KeyCaller by_tenant = User(
-      "by-tenant", {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+  const kms::KeyCaller by_tenant =
+      User("by-tenant", {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
       "Action":"perimeter:ReadInvocationRecord","Resource":"*",
       "Condition":{"StringEquals":{"perimeter:TenantId":"a"}}}]})"});
   EXPECT_EQ(AuthorizeTenantAction(by_tenant, kReadInvocationRecordAction, log_a, "a", now), "");
@@ -495,7 +508,8 @@ TEST_F(InvocationStoreTest, AuthorizeTenantActionEvaluatesIdentityPoliciesAndTen
   const kms::KeyCaller denied_b =
       User("denied-b", {Allow("perimeter:ReadInvocationRecord", "*"),
                         R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny",
-      "Action":"perimeter:*","Resource":")" + log_b + R"("}]})"});
+      "Action":"perimeter:*","Resource":")" +
+                            log_b + R"("}]})"});
   EXPECT_EQ(AuthorizeTenantAction(denied_b, kReadInvocationRecordAction, log_a, "a", now), "");
   EXPECT_THAT(AuthorizeTenantAction(denied_b, kReadInvocationRecordAction, log_b, "b", now),
               HasSubstr("explicit deny"));

@@ -2044,7 +2044,8 @@ TEST_F(GatewayTest, AnotherTenantsIdentifierInAnAnswerIsBlockedAndRecorded) {
   EXPECT_EQ(logged.at("guardrail").at("cross_tenant_incidents").at(0).at("owner_tenant"), "b");
   EXPECT_EQ(logged.at("guardrail").at("cross_tenant_incidents").at(0).at("type"), "EMAIL");
   EXPECT_EQ(line->find("bola@"), std::string::npos);
-  EXPECT_TRUE(gw_.WaitForStderr("cross-tenant incident", milliseconds(5000))) << gw_.Diagnostics();
+  EXPECT_TRUE(gw_.WaitForStderr("\"msg\":\"cross-tenant incident", milliseconds(5000)))
+      << gw_.Diagnostics();
   EXPECT_EQ(gw_.Stderr().find("bola@"), std::string::npos);
 
   // Bob's own answer containing his own address is his: not an incident.
