@@ -24,6 +24,9 @@
 #                            perimeter-nofsync, the same Perimeter with audit.fsync: none (the
 #                            audit record is written before each answer but not flushed to disk:
 #                            what the per-batch fdatasync costs); needs perimeter too;
+#                            perimeter-prev, a second Perimeter binary given by BENCH_PREV_BIN
+#                            (e.g. a build of the previous commit) with the perimeter target's
+#                            config, to measure a change side by side; needs perimeter too;
 #                            perimeter-core, a second Perimeter binary given by
 #                            BENCH_CORE_BIN and run without an access section, e.g. a build of
 #                            the gateway core before identity and access, to measure what the
@@ -69,7 +72,7 @@ for c in "${CONC_LIST[@]}"; do
   { is_uint "$c" && ((c > 0 && c <= 4096)); } || die "BENCH_CONCURRENCY entries must be 1-4096 (got '$c')"
 done
 for t in $TARGETS; do
-  case "$t" in direct | nginx | perimeter | perimeter-guard | perimeter-nofsync | perimeter-core | portkey) ;; *) die "unknown target '$t' in BENCH_TARGETS (known: direct nginx perimeter perimeter-guard perimeter-nofsync perimeter-core portkey)" ;; esac
+  case "$t" in direct | nginx | perimeter | perimeter-guard | perimeter-nofsync | perimeter-prev | perimeter-core | portkey) ;; *) die "unknown target '$t' in BENCH_TARGETS (known: direct nginx perimeter perimeter-guard perimeter-nofsync perimeter-prev perimeter-core portkey)" ;; esac
 done
 
 MOCK_BIN="$BUILD/bench_mock_upstream"
@@ -81,6 +84,9 @@ command -v node >/dev/null || die "node is required (report and Portkey); instal
 has_target() { [[ " $TARGETS " == *" $1 "* ]]; }
 if has_target perimeter-guard && ! has_target perimeter; then
   die "perimeter-guard needs the perimeter target too (its config is derived from it)"
+fi
+if has_target perimeter-prev && { ! has_target perimeter || [[ ! -x "${BENCH_PREV_BIN:-}" ]]; }; then
+  die "perimeter-prev needs the perimeter target and BENCH_PREV_BIN, the path of another perimeter binary"
 fi
 if has_target perimeter-nofsync && ! has_target perimeter; then
   die "perimeter-nofsync needs the perimeter target too (its config is derived from it)"
@@ -377,6 +383,22 @@ if has_target perimeter-nofsync; then
     --principal bench-client --type api-key | tail -1)" || die "could not create perimeter-nofsync's API key"
 fi
 
+if has_target perimeter-prev; then
+  mkdir -p "$WORK/perimeter-prev"
+  sed -e "s#$WORK/perimeter/var#$WORK/perimeter-prev/var#" "$WORK/perimeter/perimeter.yaml" \
+    >"$WORK/perimeter-prev/perimeter.yaml"
+  (cd "$WORK/perimeter-prev" && exec "$BENCH_PREV_BIN" serve --config "$WORK/perimeter-prev/perimeter.yaml") \
+    >>"$WORK/perimeter-prev/stdout.log" 2>"$WORK/perimeter-prev/stderr.log" &
+  PID[perimeter-prev]=$!
+  PIDS+=("${PID[perimeter-prev]}")
+  PREV_URL="$(wait_for_line "$WORK/perimeter-prev/stdout.log" 'listening on http://[^ ]+' 30 "${PID[perimeter-prev]}")" ||
+    die "perimeter-prev did not start: $(tail -c 2000 "$WORK/perimeter-prev/stderr.log" "$WORK/perimeter-prev/stdout.log")"
+  URL[perimeter-prev]="${PREV_URL#listening on }"
+  HEADERS[perimeter-prev]=""
+  PERIMETER_PREV_KEY="$(cd "$WORK/perimeter-prev" && "$BENCH_PREV_BIN" credentials create --config "$WORK/perimeter-prev/perimeter.yaml" \
+    --principal bench-client --type api-key | tail -1)" || die "could not create perimeter-prev's API key"
+fi
+
 if has_target perimeter-core; then
   mkdir -p "$WORK/perimeter-core"
   cat >"$WORK/perimeter-core/perimeter.yaml" <<EOF
@@ -433,6 +455,8 @@ header_args() {
     echo "Authorization: Bearer $PERIMETER_GUARD_KEY"
   elif [[ "$target" == perimeter-nofsync ]]; then
     echo "Authorization: Bearer $PERIMETER_NOFSYNC_KEY"
+  elif [[ "$target" == perimeter-prev ]]; then
+    echo "Authorization: Bearer $PERIMETER_PREV_KEY"
   else
     echo "Authorization: Bearer sk-bench-placeholder"
   fi
@@ -475,6 +499,7 @@ run_one() {
   [[ -f "$WORK/perimeter-core/stdout.log" ]] && : >"$WORK/perimeter-core/stdout.log"
   [[ -f "$WORK/perimeter-guard/stdout.log" ]] && : >"$WORK/perimeter-guard/stdout.log"
   [[ -f "$WORK/perimeter-nofsync/stdout.log" ]] && : >"$WORK/perimeter-nofsync/stdout.log"
+  [[ -f "$WORK/perimeter-prev/stdout.log" ]] && : >"$WORK/perimeter-prev/stdout.log"
   [[ -f "$WORK/nginx/access.log" ]] && : >"$WORK/nginx/access.log"
   "$LOADGEN_BIN" --url "${URL[$target]}/v1/chat/completions" --body-file "$BODY" \
     --concurrency "$conc" --threads "$LOADGEN_THREADS" --duration "${DURATION}s" \

@@ -91,6 +91,7 @@ struct AuditLog::Impl {
   std::condition_variable cv;
   std::deque<Pending> queue;
   bool stopping = false;
+  bool writing = false;  // a batch or checkpoint is being written (by a caller or the thread)
   bool failed = false;
   std::string failure;
   std::shared_ptr<const CheckpointSigner> signer;
@@ -466,17 +467,59 @@ struct AuditLog::Impl {
     }
   }
 
-  void Run() {
-    std::vector<Pending> taken;
+  // Writes the records among `taken` (checkpoint requests are left to the caller) and
+  // completes them. Called with `writing` set by this thread.
+  void ProcessRecords(std::vector<Pending>& taken) {
     std::vector<Pending*> records;
     std::vector<Result<uint64_t>> results;
+    for (auto& p : taken) {
+      if (!p.checkpoint) records.push_back(&p);
+    }
+    if (records.empty()) return;
+    bool already_failed;
+    std::string why;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      already_failed = failed;
+      why = failure;
+    }
+    Status s = already_failed ? Unavailable(
+                                    "the audit log stopped accepting records after a "
+                                    "write failed (" +
+                                    why + "); restart after fixing the cause")
+                              : WriteBatch(records, results);
+    if (!s.ok()) {
+      Fail(s);
+      const Status err = Unavailable("the audit record could not be written: " + s.message());
+      for (Pending* p : records) p->done(err);
+    } else {
+      for (size_t i = 0; i < records.size(); ++i) records[i]->done(std::move(results[i]));
+    }
+  }
+
+  // Takes the records at the front of the queue, up to max_batch, stopping at a checkpoint
+  // request (those are the writer thread's). Called with `mu` held.
+  void TakeRecords(std::vector<Pending>& taken) {
+    taken.clear();
+    while (!queue.empty() && taken.size() < opt.max_batch && !queue.front().checkpoint) {
+      taken.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+  }
+
+  // The writer thread: batches that arrive while a batch is being written (group commit),
+  // checkpoint requests, and the checkpoint every interval.
+  void Run() {
+    std::vector<Pending> taken;
     for (;;) {
       bool stop = false;
       {
         std::unique_lock<std::mutex> g(mu);
         const auto deadline = next_checkpoint;
-        cv.wait_until(g, deadline, [&] { return !queue.empty() || stopping; });
+        cv.wait_until(g, deadline, [&] { return (!queue.empty() || stopping) && !writing; });
+        if (writing) continue;  // the interval passed while a caller was writing: wait again
         stop = stopping && queue.empty();
+        writing = true;
         const size_t n = std::min(queue.size(), opt.max_batch);
         taken.clear();
         for (size_t i = 0; i < n; ++i) {
@@ -484,31 +527,7 @@ struct AuditLog::Impl {
           queue.pop_front();
         }
       }
-      records.clear();
-      for (auto& p : taken) {
-        if (!p.checkpoint) records.push_back(&p);
-      }
-      if (!records.empty()) {
-        bool already_failed;
-        std::string why;
-        {
-          std::lock_guard<std::mutex> g(mu);
-          already_failed = failed;
-          why = failure;
-        }
-        Status s = already_failed ? Unavailable(
-                                        "the audit log stopped accepting records after a "
-                                        "write failed (" +
-                                        why + "); restart after fixing the cause")
-                                  : WriteBatch(records, results);
-        if (!s.ok()) {
-          Fail(s);
-          const Status err = Unavailable("the audit record could not be written: " + s.message());
-          for (Pending* p : records) p->done(err);
-        } else {
-          for (size_t i = 0; i < records.size(); ++i) records[i]->done(std::move(results[i]));
-        }
-      }
+      ProcessRecords(taken);
       const bool due = std::chrono::steady_clock::now() >= next_checkpoint;
       bool asked = false;
       for (auto& p : taken) asked = asked || p.checkpoint;
@@ -525,6 +544,11 @@ struct AuditLog::Impl {
           if (p.checkpoint) p.done(r);
         }
       }
+      {
+        std::lock_guard<std::mutex> g(mu);
+        writing = false;
+      }
+      cv.notify_all();
       if (stop) return;
     }
   }
@@ -568,6 +592,8 @@ void AuditLog::SetSigner(std::shared_ptr<const CheckpointSigner> signer) {
 
 void AuditLog::Enqueue(std::string event_json, Callback done) {
   std::string refused;
+  std::vector<Pending> taken;
+  bool lead = false;
   {
     std::lock_guard<std::mutex> g(impl_->mu);
     if (impl_->failed) {
@@ -579,13 +605,33 @@ void AuditLog::Enqueue(std::string event_json, Callback done) {
       refused = "the audit log's queue is full";
     } else {
       impl_->queue.push_back(Pending{std::move(event_json), std::move(done), false});
+      // Leader/follower (FsyncPolicy::kNone only): when nothing is being written, this thread
+      // writes the batch itself (everything queued up to its own record), saving two thread
+      // hand-offs. Records that arrive meanwhile wait for the writer thread, which takes them as
+      // the next batch. With a flush per batch the caller (an io thread of the gateway) would
+      // block for the flush, which measured a 10% throughput loss at 32 clients; there the
+      // writer thread does every batch.
+      if (!impl_->writing && impl_->opt.fsync == FsyncPolicy::kNone) {
+        impl_->writing = true;
+        impl_->TakeRecords(taken);
+        lead = true;
+      }
     }
   }
   if (!refused.empty()) {
     done(Unavailable("the audit record could not be written: " + refused));
     return;
   }
-  impl_->cv.notify_one();
+  if (lead) {
+    impl_->ProcessRecords(taken);
+    {
+      std::lock_guard<std::mutex> g(impl_->mu);
+      impl_->writing = false;
+    }
+    impl_->cv.notify_all();  // the rest of the queue, if any, is the writer thread's
+    return;
+  }
+  impl_->cv.notify_all();
 }
 
 Result<uint64_t> AuditLog::AppendSync(std::string event_json) {
@@ -605,7 +651,7 @@ Status AuditLog::CheckpointNow() {
     impl_->queue.push_back(
         Pending{{}, [promise](Result<uint64_t> r) { promise->set_value(std::move(r)); }, true});
   }
-  impl_->cv.notify_one();
+  impl_->cv.notify_all();
   Result<uint64_t> r = future.get();
   return r.ok() ? Status::Ok() : r.status();
 }
@@ -617,7 +663,7 @@ void AuditLog::Close() {
     if (impl_->stopping && !impl_->writer.joinable()) return;
     impl_->stopping = true;
   }
-  impl_->cv.notify_one();
+  impl_->cv.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
 }
 

@@ -2,13 +2,15 @@
 
 // AuditLog: the append side of the tamper-evident log (format.h).
 //
-// One writer thread per process takes every queued record, writes the batch to the current
-// segment with one write(2), fsyncs it (per FsyncPolicy) and only then completes the appends
-// (group commit: records that arrive while a batch is being flushed form the next batch, so the
-// wait is bounded by one flush). Several processes (the gateway and CLI commands) may append to
-// one log: each batch is written under flock(2) on `lock`, and a writer that finds records it did
-// not write first folds them into its tree. A torn last line (a crash in the middle of a write,
-// never acknowledged) is cut off by the next writer.
+// Group commit: a writer thread takes every queued record, writes the batch with one write(2),
+// fsyncs it (FsyncPolicy::kBatch) and only then completes the appends; records that arrive while
+// a batch is being flushed form the next batch, so under load many appends share one flush and
+// the wait is bounded by two flushes. With FsyncPolicy::kNone a caller that queues a record while
+// nothing is being written writes the batch itself (leader/follower), saving the two thread
+// hand-offs; a flush is never done on the caller's thread. Several processes (the gateway and CLI
+// commands) may append to one log: each batch is written under flock(2) on `lock`, and a writer
+// that finds records it did not write first folds them into its tree. A torn last line (a crash in
+// the middle of a write, never acknowledged) is cut off by the next writer.
 //
 // Fail closed: if a batch cannot be written or flushed, its appends fail with Unavailable and
 // the log refuses every later append until the process restarts (a gap or a half-written batch
@@ -72,9 +74,10 @@ class AuditLog {
   // holds the key records its own key uses in this log).
   void SetSigner(std::shared_ptr<const CheckpointSigner> signer);
 
-  // Queues `event_json` (one JSON object, see event.h) and returns at once; `done` is called on
-  // the writer thread with the record's index once it is durable (per FsyncPolicy), or with an
-  // error. A record queued before another is always written before it.
+  // Queues `event_json` (one JSON object, see event.h); `done` is called with the record's index
+  // once it is durable (per FsyncPolicy), or with an error: on the writer thread, or (kNone) on
+  // this thread before Enqueue returns when this call wrote the batch itself (so Enqueue may
+  // block for one write(2)). A record queued before another is always written before it.
   using Callback = std::function<void(Result<uint64_t>)>;
   void Enqueue(std::string event_json, Callback done);
 

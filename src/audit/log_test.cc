@@ -122,6 +122,45 @@ TEST_F(AuditLogTest, ConcurrentAppendersGetDistinctIndexesAndBatchesShareFlushes
   EXPECT_EQ(rep.checkpoints, 1u);
 }
 
+TEST_F(AuditLogTest, WithoutFsyncAnIdleLogIsWrittenByTheCallerAndConcurrencyKeepsOrder) {
+  LogOptions o = Options();
+  o.fsync = FsyncPolicy::kNone;
+  auto log = Open(o);
+  ASSERT_NE(log, nullptr);
+  // Nothing is being written: the caller writes its own record (leader), and the callback runs
+  // on the caller's thread before Enqueue returns.
+  std::thread::id ran_on;
+  bool done = false;
+  log->Enqueue(TestEvent(0), [&](Result<uint64_t> r) {
+    ASSERT_TRUE(r.ok());
+    ran_on = std::this_thread::get_id();
+    done = true;
+  });
+  EXPECT_TRUE(done);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  // Many callers at once: some lead, the rest go to the writer thread; every index once.
+  constexpr int kThreads = 8, kEach = 200;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<uint64_t> seen;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto idx = log->AppendSync(TestEvent(1 + t * kEach + i));
+        ASSERT_TRUE(idx.ok());
+        std::lock_guard<std::mutex> g(mu);
+        EXPECT_TRUE(seen.insert(*idx).second);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kThreads * kEach));
+  log->Close();
+  VerifyReport rep = Verify();
+  EXPECT_TRUE(rep.ok) << rep.first_failure;
+  EXPECT_EQ(rep.records, static_cast<uint64_t>(kThreads * kEach + 1));
+}
+
 TEST_F(AuditLogTest, EnqueueCompletesAfterTheRecordIsOnDisk) {
   auto log = Open();
   ASSERT_NE(log, nullptr);
