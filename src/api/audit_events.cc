@@ -35,14 +35,6 @@ constexpr std::string_view kKmsSource = "kms.amazonaws.com";
 constexpr std::string_view kAuditApiSource = "perimeter.audit";
 constexpr std::string_view kGatewaySource = "perimeter.gateway";  // health, readiness, metrics
 
-// At most `max` bytes, cut at a UTF-8 character boundary.
-std::string Truncate(std::string_view s, size_t max) {
-  if (s.size() <= max) return std::string(s);
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return std::string(s.substr(0, end));
-}
-
 // A name that came from the request (an X-Amz-Target operation, an STS Action) or from an
 // upstream (an error type), kept only if it looks like one: letters, digits and "_.:-".
 std::string NameOrEmpty(std::string_view s, size_t max) {
@@ -214,7 +206,7 @@ audit::Event RequestBase(const RequestContext& ctx, std::string_view region,
   e.aws_region = std::string(region);
   e.source_ip_address = ctx.source_ip.ToString();
   if (const std::string* ua = ctx.request.Header("user-agent")) {
-    e.user_agent = Truncate(*ua, kMaxUserAgentBytes);
+    e.user_agent = TruncateUtf8(*ua, kMaxUserAgentBytes);
   }
   e.user_identity = IdentityOf(ctx);
   e.request_id = ctx.request_id;
@@ -225,7 +217,7 @@ audit::Event RequestBase(const RequestContext& ctx, std::string_view region,
     tls.tls_version = ctx.tls_version;
     tls.cipher_suite = ctx.tls_cipher;
     if (const std::string* host = ctx.request.Header("host")) {
-      tls.client_provided_host_header = Truncate(*host, kMaxHostHeaderBytes);
+      tls.client_provided_host_header = TruncateUtf8(*host, kMaxHostHeaderBytes);
     }
     e.tls_details = std::move(tls);
   }
@@ -302,7 +294,7 @@ std::string RequestParametersOf(const RequestContext& ctx) {
       json::value body = json::parse(ctx.request.body, ec);
       if (ec || !body.is_object()) break;
       if (const json::value* k = body.as_object().if_contains("KeyId"); k && k->is_string()) {
-        p["keyId"] = Truncate(k->get_string(), 2048);
+        p["keyId"] = TruncateUtf8(k->get_string(), 2048);
       }
       break;
     }
@@ -318,7 +310,7 @@ std::string RequestParametersOf(const RequestContext& ctx) {
         if (v != nullptr && v->is_string()) {
           std::string key(name);
           key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
-          p[key] = Truncate(v->get_string(), 256);
+          p[key] = TruncateUtf8(v->get_string(), 256);
         }
       }
       break;

@@ -9,6 +9,7 @@
 #include "api/guardrail_filter.h"
 #include "api/kms_filter.h"
 #include "api/records_filter.h"
+#include "common/strings.h"
 #include "guard/registry.h"
 #include "pipeline/standard_filters.h"
 
@@ -25,13 +26,11 @@ std::vector<guard::DeclaredGuardrail> DeclaredGuardrails(const config::Config& c
 }  // namespace
 
 std::string GuardrailStorePath(const config::Config& cfg) {
-  const std::string& dir = cfg.server.state_dir;
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "guardrails.db";
+  return JoinPath(cfg.server.state_dir, "guardrails.db");
 }
 
 std::string InvocationStorePath(const config::Config& cfg) {
-  const std::string& dir = cfg.server.state_dir;
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "invocations.db";
+  return JoinPath(cfg.server.state_dir, "invocations.db");
 }
 
 Result<std::shared_ptr<guard::GuardrailRegistry>> OpenGuardrails(const config::Config& cfg,

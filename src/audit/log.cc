@@ -1,4 +1,5 @@
 #include "audit/log.h"
+#include "common/strings.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,10 +24,6 @@ namespace perimeter::audit {
 namespace {
 
 std::string Errno() { return std::strerror(errno); }
-
-std::string Join(const std::string& dir, std::string_view name) {
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + std::string(name);
-}
 
 Status WriteAll(int fd, std::string_view data) {
   size_t off = 0;
@@ -153,7 +150,7 @@ struct AuditLog::Impl {
   Status OpenSegment(uint64_t first, uint64_t already_folded_through, bool last) {
     if (seg_fd >= 0) ::close(seg_fd);
     seg_fd = -1;
-    const std::string path = Join(opt.dir, SegmentFileName(first));
+    const std::string path = JoinPath(opt.dir, SegmentFileName(first));
     int fd = ::open(path.c_str(), (last ? O_RDWR | O_APPEND : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) return Unavailable("cannot open audit segment '" + path + "': " + Errno());
     seg_fd = fd;
@@ -202,7 +199,7 @@ struct AuditLog::Impl {
       ::close(seg_fd);
       seg_fd = -1;
     }
-    const std::string path = Join(opt.dir, SegmentFileName(first));
+    const std::string path = JoinPath(opt.dir, SegmentFileName(first));
     int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Unavailable("cannot create audit segment '" + path + "': " + Errno());
     if (::fsync(dir_fd) != 0) {
@@ -245,7 +242,7 @@ struct AuditLog::Impl {
     // instead of listing the directory on every batch.
     if (seg_fd >= 0) {
       struct stat next {};
-      const std::string next_path = Join(opt.dir, SegmentFileName(range.size()));
+      const std::string next_path = JoinPath(opt.dir, SegmentFileName(range.size()));
       if (::stat(next_path.c_str(), &next) != 0 && errno == ENOENT) return Status::Ok();
     }
     auto segments = ListSegments(opt.dir);
@@ -267,7 +264,7 @@ struct AuditLog::Impl {
   // Reads the last checkpoint line whose compact range is usable, for recovery.
   // Reads only what was appended since the last call (checkpoints_seen).
   void LoadLastCheckpoint(std::optional<Checkpoint>* usable, uint64_t min_size) {
-    int fd = ::open(Join(opt.dir, kCheckpointsFile).c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(JoinPath(opt.dir, kCheckpointsFile).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
     auto data = ReadFileFrom(fd, checkpoints_seen);
     ::close(fd);
@@ -290,7 +287,7 @@ struct AuditLog::Impl {
 
   Status Recover() {
     // Start: pruned.json, else empty.
-    int pfd = ::open(Join(opt.dir, kPrunedFile).c_str(), O_RDONLY | O_CLOEXEC);
+    int pfd = ::open(JoinPath(opt.dir, kPrunedFile).c_str(), O_RDONLY | O_CLOEXEC);
     uint64_t base = 0;
     if (pfd >= 0) {
       auto text = ReadFileFrom(pfd, 0);
@@ -442,7 +439,7 @@ struct AuditLog::Impl {
     auto sig = s->Sign(CheckpointMessage(cp));
     if (!sig.ok()) return sig.status();
     cp.signature = std::move(*sig);
-    const std::string path = Join(opt.dir, kCheckpointsFile);
+    const std::string path = JoinPath(opt.dir, kCheckpointsFile);
     int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Unavailable("cannot open '" + path + "': " + Errno());
     // A checkpoint line cut short by a crash was never complete: cut it before appending.
@@ -569,7 +566,7 @@ Result<std::shared_ptr<AuditLog>> AuditLog::Open(LogOptions options, const Clock
   if (im.dir_fd < 0) {
     return Unavailable("cannot open the audit directory '" + im.opt.dir + "': " + Errno());
   }
-  const std::string lock_path = Join(im.opt.dir, kLockFile);
+  const std::string lock_path = JoinPath(im.opt.dir, kLockFile);
   im.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (im.lock_fd < 0) return Unavailable("cannot open '" + lock_path + "': " + Errno());
   {

@@ -15,35 +15,46 @@ constexpr uint8_t kNodePrefix = 0x01;
 // The largest power of two strictly less than n (n >= 2): RFC 9162's split point k.
 uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 
-// PATH(m, D[0:n]) of RFC 9162 2.1.3.1, appended deepest first.
-void AppendPath(std::span<const Hash> leaves, uint64_t m, std::vector<Hash>* out) {
-  const uint64_t n = leaves.size();
-  if (n <= 1) return;
+// PATH(m, D[begin:end]) of RFC 9162 2.1.3.1, appended deepest first.
+Status AppendPath(const SubtreeRoot& mth, uint64_t begin, uint64_t end, uint64_t m,
+                  std::vector<Hash>* out) {
+  const uint64_t n = end - begin;
+  if (n <= 1) return Status::Ok();
   const uint64_t k = SplitPoint(n);
-  if (m < k) {
-    AppendPath(leaves.first(k), m, out);
-    out->push_back(RootFromLeafHashes(leaves.subspan(k)));
-  } else {
-    AppendPath(leaves.subspan(k), m - k, out);
-    out->push_back(RootFromLeafHashes(leaves.first(k)));
-  }
+  const bool left = m < k;
+  PERIMETER_RETURN_IF_ERROR(left ? AppendPath(mth, begin, begin + k, m, out)
+                                 : AppendPath(mth, begin + k, end, m - k, out));
+  auto sibling = left ? mth(begin + k, end) : mth(begin, begin + k);
+  if (!sibling.ok()) return sibling.status();
+  out->push_back(*sibling);
+  return Status::Ok();
 }
 
-// SUBPROOF(m, D[0:n], b) of RFC 9162 2.1.4.1, for 0 < m <= n.
-void AppendSubproof(std::span<const Hash> leaves, uint64_t m, bool b, std::vector<Hash>* out) {
-  const uint64_t n = leaves.size();
+// SUBPROOF(m, D[begin:end], b) of RFC 9162 2.1.4.1, for 0 < m <= n.
+Status AppendSubproof(const SubtreeRoot& mth, uint64_t begin, uint64_t end, uint64_t m, bool b,
+                      std::vector<Hash>* out) {
+  const uint64_t n = end - begin;
   if (m == n) {
-    if (!b) out->push_back(RootFromLeafHashes(leaves));
-    return;
+    if (b) return Status::Ok();
+    auto whole = mth(begin, end);
+    if (!whole.ok()) return whole.status();
+    out->push_back(*whole);
+    return Status::Ok();
   }
   const uint64_t k = SplitPoint(n);
-  if (m <= k) {
-    AppendSubproof(leaves.first(k), m, b, out);
-    out->push_back(RootFromLeafHashes(leaves.subspan(k)));
-  } else {
-    AppendSubproof(leaves.subspan(k), m - k, false, out);
-    out->push_back(RootFromLeafHashes(leaves.first(k)));
-  }
+  const bool left = m <= k;
+  PERIMETER_RETURN_IF_ERROR(left ? AppendSubproof(mth, begin, begin + k, m, b, out)
+                                 : AppendSubproof(mth, begin + k, end, m - k, false, out));
+  auto sibling = left ? mth(begin + k, end) : mth(begin, begin + k);
+  if (!sibling.ok()) return sibling.status();
+  out->push_back(*sibling);
+  return Status::Ok();
+}
+
+SubtreeRoot OverLeaves(std::span<const Hash> leaves) {
+  return [leaves](uint64_t begin, uint64_t end) -> Result<Hash> {
+    return RootFromLeafHashes(leaves.subspan(begin, end - begin));
+  };
 }
 
 }  // namespace
@@ -88,8 +99,17 @@ Result<std::vector<Hash>> InclusionProof(std::span<const Hash> leaves, uint64_t 
     return InvalidArgument(fmt::format("inclusion proof: leaf index {} is not in a tree of size {}",
                                        index, tree_size));
   }
+  return InclusionProof(OverLeaves(leaves), index, tree_size);
+}
+
+Result<std::vector<Hash>> InclusionProof(const SubtreeRoot& mth, uint64_t index,
+                                         uint64_t tree_size) {
+  if (index >= tree_size) {
+    return InvalidArgument(fmt::format("inclusion proof: leaf index {} is not in a tree of size {}",
+                                       index, tree_size));
+  }
   std::vector<Hash> proof;
-  AppendPath(leaves.first(tree_size), index, &proof);
+  PERIMETER_RETURN_IF_ERROR(AppendPath(mth, 0, tree_size, index, &proof));
   return proof;
 }
 
@@ -104,9 +124,17 @@ Result<std::vector<Hash>> ConsistencyProof(std::span<const Hash> leaves, uint64_
         fmt::format("consistency proof: tree size {} is larger than the {} leaves available", to,
                     leaves.size()));
   }
+  return ConsistencyProof(OverLeaves(leaves), from, to);
+}
+
+Result<std::vector<Hash>> ConsistencyProof(const SubtreeRoot& mth, uint64_t from, uint64_t to) {
+  if (from > to) {
+    return InvalidArgument(fmt::format(
+        "consistency proof: the old tree size {} is larger than the new tree size {}", from, to));
+  }
   std::vector<Hash> proof;
   if (from == 0 || from == to) return proof;
-  AppendSubproof(leaves.first(to), from, true, &proof);
+  PERIMETER_RETURN_IF_ERROR(AppendSubproof(mth, 0, to, from, true, &proof));
   return proof;
 }
 

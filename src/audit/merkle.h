@@ -17,6 +17,7 @@
 // Everything here is pure and thread-compatible.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,18 @@ Hash EmptyRootHash();  // SHA-256 of the empty string
 
 // MTH over `leaves` (leaf hashes, not records). O(n) time, O(log n) extra space.
 Hash RootFromLeafHashes(std::span<const Hash> leaves);
+
+// MTH(D[begin:end]) of some log, for proofs over logs whose leaves are not all at hand (a
+// pruned prefix is kept only as the roots of its perfect subtrees). An error when that subtree
+// cannot be computed.
+using SubtreeRoot = std::function<Result<Hash>(uint64_t begin, uint64_t end)>;
+
+// RFC 9162 2.1.3.1 / 2.1.4.1 over any log: the subtrees the proof needs come from `mth`.
+// InvalidArgument unless index < tree_size (inclusion) or from <= to (consistency); otherwise
+// the errors `mth` returns.
+Result<std::vector<Hash>> InclusionProof(const SubtreeRoot& mth, uint64_t index,
+                                         uint64_t tree_size);
+Result<std::vector<Hash>> ConsistencyProof(const SubtreeRoot& mth, uint64_t from, uint64_t to);
 
 // The inclusion proof of leaf `index` in the tree of the first `tree_size` leaves.
 // InvalidArgument unless index < tree_size <= leaves.size().

@@ -17,15 +17,12 @@
 #include <boost/json.hpp>
 
 #include "common/clock.h"
+#include "common/strings.h"
 #include "crypto/ed25519.h"
 
 namespace perimeter::audit {
 
 namespace {
-
-std::string Join(const std::string& dir, std::string_view name) {
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + std::string(name);
-}
 
 Result<std::optional<std::string>> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -87,52 +84,6 @@ class SubtreeHasher {
   std::vector<Part> pruned_;
 };
 
-// RFC 9162 2.1.3.1 PATH(m, D[a:b]), appended to `out`.
-Status Path(const SubtreeHasher& h, uint64_t m, uint64_t a, uint64_t b, std::vector<Hash>& out) {
-  const uint64_t n = b - a;
-  if (n <= 1) return Status::Ok();
-  const uint64_t k = std::bit_floor(n - 1);
-  if (m < k) {
-    PERIMETER_RETURN_IF_ERROR(Path(h, m, a, a + k, out));
-    auto r = h.Mth(a + k, b);
-    if (!r.ok()) return r.status();
-    out.push_back(*r);
-  } else {
-    PERIMETER_RETURN_IF_ERROR(Path(h, m - k, a + k, b, out));
-    auto l = h.Mth(a, a + k);
-    if (!l.ok()) return l.status();
-    out.push_back(*l);
-  }
-  return Status::Ok();
-}
-
-// RFC 9162 2.1.4.1 SUBPROOF(m, D[a:b], start).
-Status Subproof(const SubtreeHasher& h, uint64_t m, uint64_t a, uint64_t b, bool start,
-                std::vector<Hash>& out) {
-  const uint64_t n = b - a;
-  if (m == n) {
-    if (!start) {
-      auto r = h.Mth(a, b);
-      if (!r.ok()) return r.status();
-      out.push_back(*r);
-    }
-    return Status::Ok();
-  }
-  const uint64_t k = std::bit_floor(n - 1);
-  if (m <= k) {
-    PERIMETER_RETURN_IF_ERROR(Subproof(h, m, a, a + k, start, out));
-    auto r = h.Mth(a + k, b);
-    if (!r.ok()) return r.status();
-    out.push_back(*r);
-  } else {
-    PERIMETER_RETURN_IF_ERROR(Subproof(h, m - k, a + k, b, false, out));
-    auto l = h.Mth(a, a + k);
-    if (!l.ok()) return l.status();
-    out.push_back(*l);
-  }
-  return Status::Ok();
-}
-
 std::string SegmentOf(const LogContents& log, uint64_t index) {
   // segments: (first index, name); the last one whose first <= index.
   std::string name = "?";
@@ -149,7 +100,7 @@ std::string SegmentOf(const LogContents& log, uint64_t index) {
 
 Result<LogContents> ReadLog(const std::string& dir, const ReadOptions& options) {
   LogContents log;
-  auto pruned = ReadWholeFile(Join(dir, kPrunedFile));
+  auto pruned = ReadWholeFile(JoinPath(dir, kPrunedFile));
   if (!pruned.ok()) return pruned.status();
   if (*pruned) {
     auto p = ParsePrunedState(**pruned);
@@ -172,7 +123,7 @@ Result<LogContents> ReadLog(const std::string& dir, const ReadOptions& options) 
     const auto& [first, name] = segments[s];
     // Left behind by a prune that stopped between writing pruned.json and deleting files.
     if (first < log.first_index) continue;
-    auto data = ReadWholeFile(Join(dir, name));
+    auto data = ReadWholeFile(JoinPath(dir, name));
     if (!data.ok()) return data.status();
     if (!*data) continue;  // deleted while we listed
     if (first != log.size()) {
@@ -201,7 +152,7 @@ Result<LogContents> ReadLog(const std::string& dir, const ReadOptions& options) 
       pos = nl + 1;
     }
   }
-  auto cps = ReadWholeFile(Join(dir, kCheckpointsFile));
+  auto cps = ReadWholeFile(JoinPath(dir, kCheckpointsFile));
   if (!cps.ok()) return cps.status();
   if (*cps) {
     const std::string& text = **cps;
@@ -440,8 +391,10 @@ Result<InclusionProofResult> ProveInclusion(const LogContents& log, uint64_t ind
     if (cp.tree_size == out.tree_size) out.checkpoint = cp;
   }
   SubtreeHasher h(log);
-  // PATH(m, D[0:n]) lists siblings from the leaf up; Path() above appends in that order.
-  PERIMETER_RETURN_IF_ERROR(Path(h, index, 0, out.tree_size, out.path));
+  auto mth = [&h](uint64_t a, uint64_t b) { return h.Mth(a, b); };
+  auto path = InclusionProof(mth, index, out.tree_size);
+  if (!path.ok()) return path.status();
+  out.path = std::move(*path);
   out.leaf_hash = log.leaf_hashes[index - log.first_index];
   auto root = h.Mth(0, out.tree_size);
   if (!root.ok()) return root.status();
@@ -466,7 +419,10 @@ Result<ConsistencyProofResult> ProveConsistency(const LogContents& log, uint64_t
   out.from = from;
   out.to = to;
   SubtreeHasher h(log);
-  if (from > 0 && from < to) PERIMETER_RETURN_IF_ERROR(Subproof(h, from, 0, to, true, out.path));
+  auto mth = [&h](uint64_t a, uint64_t b) { return h.Mth(a, b); };
+  auto path = ConsistencyProof(mth, from, to);
+  if (!path.ok()) return path.status();
+  out.path = std::move(*path);
   auto fr = from == 0 ? Result<Hash>(EmptyRootHash()) : h.Mth(0, from);
   if (!fr.ok()) return fr.status();
   auto tr = to == 0 ? Result<Hash>(EmptyRootHash()) : h.Mth(0, to);
@@ -477,7 +433,7 @@ Result<ConsistencyProofResult> ProveConsistency(const LogContents& log, uint64_t
 }
 
 Result<uint64_t> Prune(const std::string& dir, std::chrono::system_clock::time_point now) {
-  const std::string lock_path = Join(dir, kLockFile);
+  const std::string lock_path = JoinPath(dir, kLockFile);
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd < 0) return Unavailable("cannot open '" + lock_path + "': " + std::strerror(errno));
   struct Unlock {
@@ -540,15 +496,16 @@ Result<uint64_t> Prune(const std::string& dir, std::chrono::system_clock::time_p
     }
     p.compact_range = range.hashes();
     p.last_leaf_hash = log.leaf_hashes[new_first - 1 - log.first_index];
-    const std::string tmp = Join(dir, std::string(kPrunedFile) + ".tmp");
+    const std::string tmp = JoinPath(dir, std::string(kPrunedFile) + ".tmp");
     const std::string text = FormatPrunedState(p);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return Unavailable("cannot write '" + tmp + "': " + std::strerror(errno));
     bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
               ::fsync(fd) == 0;
     ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), Join(dir, kPrunedFile).c_str()) != 0) {
-      return Unavailable("cannot write '" + Join(dir, kPrunedFile) + "': " + std::strerror(errno));
+    if (!ok || ::rename(tmp.c_str(), JoinPath(dir, kPrunedFile).c_str()) != 0) {
+      return Unavailable("cannot write '" + JoinPath(dir, kPrunedFile) +
+                         "': " + std::strerror(errno));
     }
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
@@ -557,7 +514,7 @@ Result<uint64_t> Prune(const std::string& dir, std::chrono::system_clock::time_p
     }
   }
   for (const auto& name : doomed) {
-    if (::unlink(Join(dir, name).c_str()) != 0 && errno != ENOENT) {
+    if (::unlink(JoinPath(dir, name).c_str()) != 0 && errno != ENOENT) {
       return Unavailable("cannot delete '" + name + "': " + std::strerror(errno));
     }
   }

@@ -22,6 +22,7 @@
 #include "audit/reader.h"
 #include "cli/cli_common.h"
 #include "common/clock.h"
+#include "common/strings.h"
 #include "kms/runtime.h"
 
 namespace perimeter::cli {
@@ -35,10 +36,6 @@ using TimePoint = std::chrono::system_clock::time_point;
 constexpr std::string_view kBedrockSource = "bedrock.amazonaws.com";
 constexpr std::string_view kKmsSource = "kms.amazonaws.com";
 constexpr std::string_view kTenantTag = "perimeter:tenant";
-
-std::string JoinPath(const std::string& dir, std::string_view name) {
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + std::string(name);
-}
 
 json::array HexList(const std::vector<audit::Hash>& hashes) {
   json::array a;

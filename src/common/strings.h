@@ -19,6 +19,10 @@ std::string_view TrimWhitespace(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 std::vector<std::string_view> SplitWords(std::string_view s);  // on runs of ASCII whitespace
+// `dir` + "/" + `name`, without doubling a trailing slash of `dir`.
+std::string JoinPath(std::string_view dir, std::string_view name);
+// At most `max` bytes of `s`, cut at a UTF-8 character boundary.
+std::string TruncateUtf8(std::string_view s, size_t max);
 
 // Glob match with '*' (any run, including empty) and '?' (any one byte). Case-sensitive.
 bool GlobMatch(std::string_view pattern, std::string_view text);

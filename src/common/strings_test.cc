@@ -55,3 +55,22 @@ TEST(SplitWordsTest, SplitsOnWhitespaceRuns) {
 
 }  // namespace
 }  // namespace perimeter
+
+namespace perimeter {
+namespace {
+
+TEST(JoinPathTest, AddsOneSlash) {
+  EXPECT_EQ(JoinPath("var", "audit"), "var/audit");
+  EXPECT_EQ(JoinPath("var/", "audit"), "var/audit");
+  EXPECT_EQ(JoinPath("", "audit"), "audit");
+}
+
+TEST(TruncateUtf8Test, CutsAtACharacterBoundary) {
+  EXPECT_EQ(TruncateUtf8("abc", 5), "abc");
+  EXPECT_EQ(TruncateUtf8("abcdef", 3), "abc");
+  // "é" is two bytes: cutting inside it drops it whole.
+  EXPECT_EQ(TruncateUtf8("a\xc3\xa9", 2), "a");
+}
+
+}  // namespace
+}  // namespace perimeter

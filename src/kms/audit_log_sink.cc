@@ -21,10 +21,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string Join(const std::string& dir, std::string_view name) {
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + std::string(name);
-}
-
 bool Exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
@@ -50,14 +46,6 @@ Status WriteNew(const std::string& path, std::string_view data, mode_t mode) {
     return Unavailable("cannot write '" + path + "': " + std::strerror(errno));
   }
   return Status::Ok();
-}
-
-// At most `max` bytes, cut at a UTF-8 character boundary.
-std::string Truncate(std::string_view s, size_t max) {
-  if (s.size() <= max) return std::string(s);
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return std::string(s.substr(0, end));
 }
 
 }  // namespace
@@ -148,7 +136,7 @@ audit::Event KeyUseAuditEvent(const kms::KeyUseEvent& k, std::string_view region
   e.request_parameters_json = json::serialize(params);
   if (!k.outcome.empty() && k.outcome != "Success") {
     e.error_code = k.outcome;
-    e.error_message = Truncate(k.message, 1024);
+    e.error_message = TruncateUtf8(k.message, 1024);
   }
   e.request_id = std::string(request_id);
   e.event_id = audit::NewEventId();
@@ -205,8 +193,8 @@ Status AuditLogKeySink::Record(const KeyUseEvent& event) {
 
 Result<std::shared_ptr<KmsCheckpointSigner>> KmsCheckpointSigner::OpenOrCreate(
     Kms& kms, const std::string& audit_dir) {
-  const std::string sealed_path = Join(audit_dir, audit::kSealedKeyFile);
-  const std::string pem_path = Join(audit_dir, audit::kPublicKeyFile);
+  const std::string sealed_path = JoinPath(audit_dir, audit::kSealedKeyFile);
+  const std::string pem_path = JoinPath(audit_dir, audit::kPublicKeyFile);
   const EncryptionContext context{{"purpose", std::string(kAuditSigningPurpose)}};
   if (!Exists(sealed_path)) {
     if (Exists(pem_path)) {

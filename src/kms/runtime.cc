@@ -1,5 +1,6 @@
 #include "kms/runtime.h"
 
+#include "common/strings.h"
 #include "kms/audit_log_sink.h"
 #include "kms/aws_backend.h"
 #include "kms/sqlite_store.h"
@@ -9,8 +10,7 @@ namespace {
 
 std::string UnderStateDir(const config::Config& cfg, const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
-  const std::string& dir = cfg.server.state_dir;
-  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + path;
+  return JoinPath(cfg.server.state_dir, path);
 }
 
 }  // namespace
